@@ -69,6 +69,26 @@ func (x *index) lookup(tag uint32, match func(handle) bool) (handle, bool) {
 	}
 }
 
+// lookupOrInsert returns the handle of a matching key, or inserts h and
+// reports false: one probe where lookup then insert would take two. The
+// caller must have grown the table if full() said so.
+func (x *index) lookupOrInsert(tag uint32, h handle, match func(handle) bool) (handle, bool) {
+	mask := uint64(len(x.slots) - 1)
+	i := x.home(tag)
+	for {
+		v := x.slots[i].Load()
+		if v == 0 {
+			x.slots[i].Store(uint64(tag)<<32 | uint64(h))
+			x.n++
+			return h, false
+		}
+		if uint32(v>>32) == tag && match(handle(v)) {
+			return handle(v), true
+		}
+		i = (i + 1) & mask
+	}
+}
+
 // insert adds a key known to be absent. The caller (the writer) must grow
 // the table when full() reports so, before inserting.
 func (x *index) insert(tag uint32, h handle) {

@@ -233,14 +233,13 @@ func (st *state) readEntities(br *blockReader, n, size uint64) error {
 			return corrupt("entity %d: id at bad offset %d", i, off)
 		}
 		id := st.arena.str(uint32(off))
-		if _, dup := st.find(k, id); dup {
-			return corrupt("entity %s:%s appears twice", k, id)
-		}
 		j, e := st.ents.next()
 		e.id, e.kind = uint32(off), k
 		e.label.Store(cls)
 		st.ents.publish()
-		st.insertKey(k, id, entHandle(j))
+		if st.claimKey(k, id, entHandle(j)) {
+			return corrupt("entity %s:%s appears twice", k, id)
+		}
 		st.nodes[k].Add(1)
 	}
 	return nil
@@ -248,6 +247,10 @@ func (st *state) readEntities(br *blockReader, n, size uint64) error {
 
 func (st *state) readTxns(ctx context.Context, br *blockReader, n, size uint64) error {
 	nEnts := uint64(st.ents.Len())
+	kinds := make([]graph.Kind, nEnts) // compact copy: checked once per edge
+	for i := range kinds {
+		kinds[i] = st.ents.at(uint32(i)).kind
+	}
 	var prev int64
 	offset := func(i uint64, what string) (uint32, error) {
 		o, err := br.uvarint()
@@ -294,7 +297,7 @@ func (st *state) readTxns(ctx context.Context, br *blockReader, n, size uint64) 
 			if err != nil {
 				return err
 			}
-			if x >= nEnts || st.ents.at(uint32(x)).kind != graph.EdgeKind(e+1).Target() {
+			if x >= nEnts || kinds[x] != graph.EdgeKind(e+1).Target() {
 				return corrupt("transaction %d: %v edge to bad entity %d", i, graph.EdgeKind(e+1), x)
 			}
 			r.ent[e] = uint32(x) + 1
@@ -318,13 +321,12 @@ func (st *state) readTxns(ctx context.Context, br *blockReader, n, size uint64) 
 		if idStr == "" {
 			return corrupt("transaction %d: empty id", i)
 		}
-		if _, dup := st.find(graph.KindTransaction, idStr); dup {
-			return corrupt("transaction %q appears twice", idStr)
-		}
 		j, p := st.txns.next()
 		p.time, p.amount, p.ent, p.str, p.id, p.attrs = r.time, r.amount, r.ent, r.str, id, r.attrs
 		p.label.Store(uint32(cls))
-		st.insertKey(graph.KindTransaction, idStr, txnHandle(j))
+		if st.claimKey(graph.KindTransaction, idStr, txnHandle(j)) {
+			return corrupt("transaction %q appears twice", idStr)
+		}
 		if cls != classNone {
 			st.classes[cls].Add(1)
 		}
@@ -398,6 +400,7 @@ func (st *state) buildAdjacency() {
 			}
 		}
 	}
+	var edges [graph.NumEdgeKinds]int64
 	lists := make([]*adjList, 2*nEnts)
 	for i, c := range counts {
 		if c > 0 {
@@ -411,9 +414,12 @@ func (st *state) buildAdjacency() {
 				l := lists[2*(x-1)+uint32(slotOf(graph.EdgeKind(e+1)))]
 				l.txns = append(l.txns, i)
 				l.times = append(l.times, r.time)
-				st.edges[e+1].Add(1)
+				edges[e+1]++
 			}
 		}
+	}
+	for e, n := range edges {
+		st.edges[e].Store(n)
 	}
 	for i, l := range lists {
 		if l == nil {

@@ -243,6 +243,18 @@ func (st *state) insertKey(k graph.Kind, id string, h handle) {
 	x.insert(tagOf(st.seed, k, id), h)
 }
 
+// claimKey inserts (k, id) → h unless the key is present, in which case it
+// reports true and leaves the index unchanged.
+func (st *state) claimKey(k graph.Kind, id string, h handle) bool {
+	x := st.idx.Load()
+	if x.full() {
+		x = x.grown()
+		st.idx.Store(x)
+	}
+	_, found := x.lookupOrInsert(tagOf(st.seed, k, id), h, func(c handle) bool { return st.keyIs(c, k, id) })
+	return found
+}
+
 // intern returns the arena offset of s, adding it once.
 func (st *state) intern(s string) (uint32, error) {
 	if s == "" {
