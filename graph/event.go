@@ -42,6 +42,8 @@ const (
 	MaxIDLen = 256
 	// MaxAttrs is the largest number of extra attributes on a transaction.
 	MaxAttrs = 64
+	// MaxAttrLen is the longest attribute value, in bytes.
+	MaxAttrLen = 1024
 )
 
 // Transaction is the v1 transaction event: one payment, transfer or
@@ -165,16 +167,31 @@ func (t *Transaction) Validate() error {
 			return &FieldError{f.name, "not valid UTF-8"}
 		}
 	}
+	if y := t.Time.Year(); y < 1 || y > 9999 {
+		return &FieldError{"time", fmt.Sprintf("year %d outside 1–9999", y)}
+	}
 	if len(t.Attrs) > MaxAttrs {
 		return &FieldError{"attrs", fmt.Sprintf("%d attributes, over the limit of %d", len(t.Attrs), MaxAttrs)}
 	}
+	// Report the smallest bad key, so the error does not depend on map
+	// order; never quote a value (it could hold anything, a PAN included).
+	bad, reason := "", ""
 	for k, v := range t.Attrs {
-		if len(k) > MaxIDLen || len(v) > MaxIDLen {
-			return &FieldError{"attrs", fmt.Sprintf("attribute %.40q is over %d bytes", k, MaxIDLen)}
+		r := ""
+		switch {
+		case k == "" || len(k) > MaxIDLen || !utf8.ValidString(k):
+			r = fmt.Sprintf("a key is empty, over %d bytes or not valid UTF-8", MaxIDLen)
+		case len(v) > MaxAttrLen:
+			r = fmt.Sprintf("the value of %.64q is %d bytes, over the limit of %d", k, len(v), MaxAttrLen)
+		case !utf8.ValidString(v):
+			r = fmt.Sprintf("the value of %.64q is not valid UTF-8", k)
 		}
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return &FieldError{"attrs", fmt.Sprintf("attribute %q is not valid UTF-8", k)}
+		if r != "" && (reason == "" || k < bad) {
+			bad, reason = k, r
 		}
+	}
+	if reason != "" {
+		return &FieldError{"attrs", reason}
 	}
 	return nil
 }
@@ -207,19 +224,31 @@ func (l *Label) Validate() error {
 	case l.Txn != "" && l.Entity.ID != "":
 		return &FieldError{"entity", "set together with txn: a label names one node"}
 	case l.Txn == "" && !l.Entity.Valid():
-		return &FieldError{"entity", fmt.Sprintf("%q is not a valid KIND:ID", l.Entity.ID)}
+		return &FieldError{"entity", "not a valid KIND:ID"}
+	case l.Txn == "" && l.Entity.Kind == KindTransaction:
+		return &FieldError{"entity", "names a transaction: use txn"}
 	case l.Class == "":
 		return &FieldError{"label", "missing"}
 	}
 	if _, err := ParseClass(string(l.Class)); err != nil {
-		return &FieldError{"label", fmt.Sprintf("%q is not fraud, legit or laundering", l.Class)}
+		return &FieldError{"label", "not fraud, legit or laundering"}
 	}
 	ref := l.Target()
-	if len(ref.ID) > MaxIDLen {
-		return &FieldError{"txn", fmt.Sprintf("id is %d bytes long, over the limit of %d", len(ref.ID), MaxIDLen)}
+	field := "txn"
+	if l.Txn == "" {
+		field = "entity"
 	}
-	if !utf8.ValidString(ref.ID) || !utf8.ValidString(l.Source) {
-		return &FieldError{"txn", "not valid UTF-8"}
+	switch {
+	case len(ref.ID) > MaxIDLen:
+		return &FieldError{field, fmt.Sprintf("id is %d bytes long, over the limit of %d", len(ref.ID), MaxIDLen)}
+	case !utf8.ValidString(ref.ID):
+		return &FieldError{field, "not valid UTF-8"}
+	case len(l.Source) > MaxIDLen:
+		return &FieldError{"source", fmt.Sprintf("%d bytes long, over the limit of %d", len(l.Source), MaxIDLen)}
+	case !utf8.ValidString(l.Source):
+		return &FieldError{"source", "not valid UTF-8"}
+	case !l.Time.IsZero() && (l.Time.Year() < 1 || l.Time.Year() > 9999):
+		return &FieldError{"time", fmt.Sprintf("year %d outside 1–9999", l.Time.Year())}
 	}
 	return nil
 }

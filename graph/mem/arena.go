@@ -139,5 +139,9 @@ func (a *arena) valid(off uint32, size uint64) bool {
 	c := (*a.dir.Load())[off>>arenaBits]
 	pos := off & arenaMask
 	l, k := binary.Uvarint(c[pos:])
-	return k > 0 && l <= graph.MaxIDLen*4 && uint64(pos)+uint64(k)+l <= arenaChunk && uint64(off)+uint64(k)+l <= size
+	return k > 0 && l <= maxArenaString && uint64(pos)+uint64(k)+l <= arenaChunk && uint64(off)+uint64(k)+l <= size
 }
+
+// maxArenaString bounds any string the arena holds: ids, attribute values
+// (graph.MaxAttrLen) and encoded attribute sets (1 + 8·graph.MaxAttrs).
+const maxArenaString = 2 * graph.MaxAttrLen
