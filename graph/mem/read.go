@@ -29,12 +29,14 @@ func (st *state) node(h handle) graph.Node {
 		cls = e.label.Load()
 		first, last := int64(maxTime), int64(minTime)
 		for i := range e.adj {
-			_, times := e.adj[i].Load().view()
-			if len(times) == 0 {
-				continue
+			main, late := e.adj[i].Load().view()
+			for _, r := range [2]run{main, derefRun(late)} {
+				if len(r.times) == 0 {
+					continue
+				}
+				n.Degree += len(r.times)
+				first, last = min(first, r.times[0]), max(last, r.times[len(r.times)-1])
 			}
-			n.Degree += len(times)
-			first, last = min(first, times[0]), max(last, times[len(times)-1])
 		}
 		if n.Degree > 0 {
 			n.First, n.Last = unixTime(first), unixTime(last)
@@ -139,46 +141,59 @@ func (st *state) txnNeighbors(i uint32, edge graph.EdgeKind, from, to int64, lim
 
 func (st *state) entityNeighbors(i uint32, edge graph.EdgeKind, from, to int64, limit int, dst []graph.Neighbor) []graph.Neighbor {
 	en := st.ents.at(i)
-	// Up to two lists (an Account's FROM and TO), merged newest first.
-	var txns [2][]uint32
-	var times [2][]int64
-	var kinds [2]graph.EdgeKind
-	var pos [2]int // next index to take, walking down
-	var lo [2]int
+	// Up to two lists (an Account's FROM and TO) of two runs each, merged
+	// newest first; ties go to the later arrival (larger index).
+	type cursor struct {
+		r    run
+		lo   int // first index inside the window
+		pos  int // one past the next index to take, walking down
+		edge graph.EdgeKind
+	}
+	var cs [4]cursor
+	k := 0
 	for s := range en.adj {
 		e := edgeOfSlot(en.kind, s)
 		if e == 0 || (edge != 0 && edge != e) {
 			continue
 		}
-		tx, tm := en.adj[s].Load().view()
-		l, h := span(tm, from, to)
-		txns[s], times[s], kinds[s], lo[s], pos[s] = tx, tm, e, l, h
+		main, late := en.adj[s].Load().view()
+		for _, r := range [2]run{main, derefRun(late)} {
+			if lo, hi := span(r.times, from, to); hi > lo {
+				cs[k] = cursor{r: r, lo: lo, pos: hi, edge: e}
+				k++
+			}
+		}
 	}
-	for ; limit > 0; limit-- {
-		// Pick the list whose next entry is newer; ties go to the later
-		// arrival, which is the larger transaction index.
-		s := -1
-		for c := range 2 {
-			if pos[c] <= lo[c] {
-				continue
-			}
-			if s < 0 || times[c][pos[c]-1] > times[s][pos[s]-1] ||
-				(times[c][pos[c]-1] == times[s][pos[s]-1] && txns[c][pos[c]-1] > txns[s][pos[s]-1]) {
-				s = c
+	for ; limit > 0 && k > 0; limit-- {
+		best := 0
+		for c := 1; c < k; c++ {
+			b, x := &cs[best], &cs[c]
+			bt, bx, xt, xx := b.r.times[b.pos-1], b.r.txns[b.pos-1], x.r.times[x.pos-1], x.r.txns[x.pos-1]
+			// A self-transfer is in both FROM and TO: FROM comes first.
+			if before(bt, bx, xt, xx) || (bt == xt && bx == xx && x.edge < b.edge) {
+				best = c
 			}
 		}
-		if s < 0 {
-			break
-		}
-		pos[s]--
-		x := txns[s][pos[s]]
+		c := &cs[best]
+		c.pos--
 		dst = append(dst, graph.Neighbor{
-			Edge: kinds[s],
-			Node: graph.NodeRef{Kind: graph.KindTransaction, ID: st.arena.str(st.txns.at(x).id)},
-			Time: unixTime(times[s][pos[s]]),
+			Edge: c.edge,
+			Node: graph.NodeRef{Kind: graph.KindTransaction, ID: st.arena.str(st.txns.at(c.r.txns[c.pos]).id)},
+			Time: unixTime(c.r.times[c.pos]),
 		})
+		if c.pos == c.lo {
+			k--
+			cs[best] = cs[k]
+		}
 	}
 	return dst
+}
+
+func derefRun(r *run) run {
+	if r == nil {
+		return run{}
+	}
+	return *r
 }
 
 // Nodes implements graph.Store.
