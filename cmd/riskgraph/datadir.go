@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/graph/mem"
+	"github.com/riskgraph/riskgraph/ingest"
+	"github.com/riskgraph/riskgraph/ingest/stream"
+	"github.com/riskgraph/riskgraph/natsd"
+)
+
+// Layout of a data directory.
+const (
+	snapshotFile = "graph.snap"
+	panKeyFile   = "pan.key"
+	natsDir      = "nats"
+	lockFile     = "LOCK"
+)
+
+// envConfig says how to open a data directory.
+type envConfig struct {
+	DataDir    string
+	PANKeyFile string // "" = DataDir/pan.key, created on first use
+	// CheckpointEvery and CheckpointInterval: how often the consumer
+	// snapshots the graph while it runs.
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
+}
+
+// env is the embedded deployment over one data directory: an in-process
+// NATS server with the JetStream log, the embedded graph restored from its
+// snapshot, and the consumer that keeps the graph up to date with the log.
+type env struct {
+	cfg   envConfig
+	log   *slog.Logger
+	unlock func()
+	srv   *natsd.Server
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	store *mem.Store
+	tok   *ingest.Tokenizer
+	cons  *stream.Consumer
+	stop  context.CancelFunc
+	done  chan error
+}
+
+func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ *env, err error) {
+	if cfg.DataDir == "" {
+		return nil, usagef("--data-dir is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	e := &env{cfg: cfg, log: log, store: mem.New()}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	if e.unlock, err = lockDir(filepath.Join(cfg.DataDir, lockFile)); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	keyPath := cfg.PANKeyFile
+	if keyPath == "" {
+		keyPath = filepath.Join(cfg.DataDir, panKeyFile)
+	}
+	key, err := ingest.LoadOrCreateKey(keyPath, m.Rand)
+	if err != nil {
+		return nil, err
+	}
+	if e.tok, err = ingest.NewTokenizer(key); err != nil {
+		return nil, err
+	}
+	if e.srv, err = natsd.Start(ctx, natsd.Config{StoreDir: filepath.Join(cfg.DataDir, natsDir), Logger: log}); err != nil {
+		return nil, err
+	}
+	if e.nc, err = e.srv.Connect(nats.Name("riskgraph")); err != nil {
+		return nil, err
+	}
+	if e.js, err = jetstream.New(e.nc); err != nil {
+		return nil, err
+	}
+	str, err := stream.EnsureStream(ctx, e.js, stream.StreamConfig{})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.restore(ctx, str); err != nil {
+		return nil, err
+	}
+	e.cons, err = stream.NewConsumer(e.js, e.store, stream.ConsumerConfig{
+		Tokenizer:          e.tok,
+		Checkpoint:         e.checkpoint,
+		CheckpointEvery:    cfg.CheckpointEvery,
+		CheckpointInterval: cfg.CheckpointInterval,
+		Logger:             log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	e.stop, e.done = stop, make(chan error, 1)
+	go func() { e.done <- e.cons.Run(runCtx) }()
+	return e, nil
+}
+
+// restore loads the graph snapshot. A missing snapshot means an empty
+// graph; a corrupt one is moved aside and the graph rebuilt from the log,
+// which works as long as the log still holds its first message.
+func (e *env) restore(ctx context.Context, str jetstream.Stream) error {
+	path := filepath.Join(e.cfg.DataDir, snapshotFile)
+	err := e.store.LoadFile(ctx, path)
+	switch {
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		return nil
+	case !errors.Is(err, graph.ErrCorrupt):
+		return err
+	}
+	info, ierr := str.Info(ctx)
+	if ierr != nil {
+		return fmt.Errorf("%w; and the log cannot be inspected: %w", err, ierr)
+	}
+	if info.State.FirstSeq > 1 {
+		return fmt.Errorf("%w; the log starts at sequence %d, so the graph cannot be rebuilt from it: restore a backup of %s", err, info.State.FirstSeq, path)
+	}
+	aside := path + ".corrupt-" + time.Now().UTC().Format("20060102T150405")
+	if rerr := os.Rename(path, aside); rerr != nil {
+		return fmt.Errorf("%w; moving it aside: %w", err, rerr)
+	}
+	e.log.Warn("graph snapshot is corrupt: moved aside, rebuilding the graph from the log", "snapshot", aside, "err", err)
+	return nil
+}
+
+// checkpoint snapshots the graph to the data directory.
+func (e *env) checkpoint(ctx context.Context) error {
+	return e.store.SaveFile(ctx, filepath.Join(e.cfg.DataDir, snapshotFile))
+}
+
+// lastSeq returns the log's last sequence.
+func (e *env) lastSeq(ctx context.Context) (uint64, error) {
+	str, err := e.js.Stream(ctx, stream.DefaultStream)
+	if err != nil {
+		return 0, err
+	}
+	info, err := str.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+// catchUp waits until the graph holds everything in the log up to seq
+// (0: the log's current end).
+func (e *env) catchUp(ctx context.Context, seq uint64) error {
+	if seq == 0 {
+		var err error
+		if seq, err = e.lastSeq(ctx); err != nil {
+			return fmt.Errorf("catch up: %w", err)
+		}
+	}
+	wait := make(chan error, 1)
+	go func() { wait <- e.cons.WaitFor(ctx, seq) }()
+	select {
+	case err := <-wait:
+		return err
+	case err := <-e.done:
+		e.done <- err
+		return fmt.Errorf("consumer stopped: %w", err)
+	}
+}
+
+// shutdown stops the consumer, takes a final snapshot and closes
+// everything.
+func (e *env) shutdown(ctx context.Context) error {
+	var err error
+	if e.stop != nil {
+		e.stop()
+		err = <-e.done
+		e.stop = nil
+		if cerr := e.checkpoint(ctx); err == nil {
+			err = cerr
+		}
+	}
+	e.close()
+	return err
+}
+
+// close releases everything without a final snapshot.
+func (e *env) close() {
+	if e.stop != nil {
+		e.stop()
+		<-e.done
+	}
+	if e.nc != nil {
+		e.nc.Close()
+	}
+	if e.srv != nil {
+		e.srv.Shutdown()
+	}
+	if e.store != nil {
+		e.store.Close()
+	}
+	if e.unlock != nil {
+		e.unlock()
+	}
+}
