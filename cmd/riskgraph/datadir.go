@@ -42,17 +42,17 @@ type envConfig struct {
 // NATS server with the JetStream log, the embedded graph restored from its
 // snapshot, and the consumer that keeps the graph up to date with the log.
 type env struct {
-	cfg   envConfig
-	log   *slog.Logger
+	cfg    envConfig
+	log    *slog.Logger
 	unlock func()
-	srv   *natsd.Server
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	store *mem.Store
-	tok   *ingest.Tokenizer
-	cons  *stream.Consumer
-	stop  context.CancelFunc
-	done  chan error
+	srv    *natsd.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	store  *mem.Store
+	tok    *ingest.Tokenizer
+	cons   *stream.Consumer
+	stop   context.CancelFunc
+	done   chan error
 }
 
 func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ *env, err error) {
