@@ -71,15 +71,16 @@ func (s *Store) Transaction(ctx context.Context, id string) (graph.Transaction, 
 		return graph.Transaction{}, fmt.Errorf("mem: transaction %q: %w", id, graph.ErrNotFound)
 	}
 	r := st.txns.at(h.index())
+	f := st.decodeFields(r.fields)
 	t := graph.Transaction{
 		ID:       st.arena.str(r.id),
 		Time:     unixTime(r.time),
 		Amount:   r.amount,
-		Currency: st.arena.str(r.str[strCurrency]),
-		Kind:     st.arena.str(r.str[strKind]),
-		MCC:      st.arena.str(r.str[strMCC]),
-		Country:  st.arena.str(r.str[strCountry]),
-		Channel:  st.arena.str(r.str[strChannel]),
+		Currency: st.arena.str(f[strCurrency]),
+		Kind:     st.arena.str(f[strKind]),
+		MCC:      st.arena.str(f[strMCC]),
+		Country:  st.arena.str(f[strCountry]),
+		Channel:  st.arena.str(f[strChannel]),
 		Attrs:    st.decodeAttrs(r.attrs),
 		Label:    classNames[r.label.Load()],
 	}

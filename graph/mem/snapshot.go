@@ -24,8 +24,8 @@ const snapVersion = 1
 // Layout (inside checksummed blocks): version, LastSeq, counts; the raw
 // string arena; the interned offsets; entities (kind, id offset, label);
 // transactions (id offset, time as a delta from the previous one, amount
-// bits, a bitmask of edges and their entity indexes, string offsets, attrs
-// offset, label); label times; pending labels.
+// bits, a bitmask of edges and their entity indexes, field tuple and attrs
+// offsets, label); label times; pending labels.
 func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	st, err := s.load()
 	if err != nil {
@@ -75,9 +75,7 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 				bw.uvarint(uint64(x - 1))
 			}
 		}
-		for _, o := range r.str {
-			bw.uvarint(uint64(o))
-		}
+		bw.uvarint(uint64(r.fields))
 		bw.uvarint(uint64(r.attrs))
 		bw.buf = append(bw.buf, byte(r.label.Load()))
 	}
@@ -302,13 +300,17 @@ func (st *state) readTxns(ctx context.Context, br *blockReader, n, size uint64) 
 			}
 			r.ent[e] = uint32(x) + 1
 		}
-		for j := range r.str {
-			if r.str[j], err = offset(i, "field"); err != nil {
-				return err
-			}
+		if r.fields, err = offset(i, "fields"); err != nil {
+			return err
+		}
+		if !st.validFields(r.fields, size) {
+			return corrupt("transaction %d: malformed field tuple at %d", i, r.fields)
 		}
 		if r.attrs, err = offset(i, "attrs"); err != nil {
 			return err
+		}
+		if !st.validAttrs(r.attrs, size) {
+			return corrupt("transaction %d: malformed attributes at %d", i, r.attrs)
 		}
 		cls, err := br.ReadByte()
 		if err != nil {
@@ -322,7 +324,7 @@ func (st *state) readTxns(ctx context.Context, br *blockReader, n, size uint64) 
 			return corrupt("transaction %d: empty id", i)
 		}
 		j, p := st.txns.next()
-		p.time, p.amount, p.ent, p.str, p.id, p.attrs = r.time, r.amount, r.ent, r.str, id, r.attrs
+		p.time, p.amount, p.ent, p.fields, p.id, p.attrs = r.time, r.amount, r.ent, r.fields, id, r.attrs
 		p.label.Store(uint32(cls))
 		if st.claimKey(graph.KindTransaction, idStr, txnHandle(j)) {
 			return corrupt("transaction %q appears twice", idStr)

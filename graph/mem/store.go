@@ -40,7 +40,7 @@ type txnRec struct {
 	time   int64 // unix nanoseconds
 	amount float64
 	ent    [numEdges]uint32 // entity index + 1 per edge kind (EdgeKind-1); 0 = none
-	str    [numStr]uint32   // arena offsets of currency, kind, mcc, country, channel
+	fields uint32           // arena offset of the interned field tuple (see encodeFields); 0 = all empty
 	id     uint32           // arena offset of the id
 	attrs  uint32           // arena offset of the encoded attributes; 0 = none
 	label  atomic.Uint32    // class code
@@ -312,13 +312,9 @@ func (st *state) addTxn(t *graph.Transaction) (bool, error) {
 			ents[e-1] = i + 1
 		}
 	}
-	var strs [numStr]uint32
-	for i, v := range [numStr]string{t.Currency, t.Kind, t.MCC, t.Country, t.Channel} {
-		off, err := st.intern(v)
-		if err != nil {
-			return false, err
-		}
-		strs[i] = off
+	fields, err := st.encodeFields(t)
+	if err != nil {
+		return false, err
 	}
 	attrs, err := st.encodeAttrs(t.Attrs)
 	if err != nil {
@@ -329,7 +325,7 @@ func (st *state) addTxn(t *graph.Transaction) (bool, error) {
 		return false, errFull
 	}
 	i, r := st.txns.next()
-	r.time, r.amount, r.ent, r.str, r.id, r.attrs = t.Time.UnixNano(), t.Amount, ents, strs, idOff, attrs
+	r.time, r.amount, r.ent, r.fields, r.id, r.attrs = t.Time.UnixNano(), t.Amount, ents, fields, idOff, attrs
 	r.label.Store(classCode(t.Label))
 	st.txns.publish()
 	st.insertKey(graph.KindTransaction, t.ID, txnHandle(i))
