@@ -30,6 +30,11 @@ type Stats struct {
 // Store is the graph store contract. Implementations are safe for
 // concurrent use by many readers and writers; graph/graphtest checks the
 // contract.
+//
+// Errors: ErrNotFound for a missing node, ErrInvalid for malformed input
+// (the caller's fault: retrying cannot help), ErrUnavailable for a backend
+// that cannot be reached or is overloaded (transient: retry later),
+// ErrClosed after Close, ErrCorrupt for a snapshot that fails its checks.
 type Store interface {
 	// Apply validates every mutation of the batch and then applies them in
 	// order. A malformed mutation fails the whole batch before anything is
@@ -39,7 +44,8 @@ type Store interface {
 	// label on a transaction the store has not seen is kept pending and
 	// takes effect when that transaction arrives; a label on an unseen
 	// entity creates the entity. The store remembers the largest Seq
-	// applied (LastSeq).
+	// applied (LastSeq). Apply keeps nothing of the batch after it returns:
+	// the caller may reuse the mutations and what they point to.
 	Apply(ctx context.Context, batch ...Mutation) (Applied, error)
 
 	// Node returns what the store knows about a node, or an error wrapping
