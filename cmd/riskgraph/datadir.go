@@ -36,6 +36,11 @@ type envConfig struct {
 	// snapshots the graph while it runs.
 	CheckpointEvery    int
 	CheckpointInterval time.Duration
+	// SyncInterval > 0 lets the log fsync on an interval instead of every
+	// write (bulk loads from files, which a rerun repairs). Periodic
+	// snapshots are then off: a snapshot must never get ahead of what the
+	// log has on disk.
+	SyncInterval time.Duration
 }
 
 // env is the embedded deployment over one data directory: an in-process
@@ -82,7 +87,11 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	if e.tok, err = ingest.NewTokenizer(key); err != nil {
 		return nil, err
 	}
-	if e.srv, err = natsd.Start(ctx, natsd.Config{StoreDir: filepath.Join(cfg.DataDir, natsDir), Logger: log}); err != nil {
+	if cfg.SyncInterval > 0 {
+		cfg.CheckpointEvery, cfg.CheckpointInterval = 0, 0
+	}
+	natsCfg := natsd.Config{StoreDir: filepath.Join(cfg.DataDir, natsDir), SyncInterval: cfg.SyncInterval, Logger: log}
+	if e.srv, err = natsd.Start(ctx, natsCfg); err != nil {
 		return nil, err
 	}
 	if e.nc, err = e.srv.Connect(nats.Name("riskgraph")); err != nil {
@@ -179,17 +188,26 @@ func (e *env) catchUp(ctx context.Context, seq uint64) error {
 	}
 }
 
-// shutdown stops the consumer, takes a final snapshot and closes
-// everything.
+// shutdown stops the consumer, shuts the server down (which syncs the
+// log to disk), then takes the final snapshot and releases everything. In
+// that order, a snapshot never records a sequence the log may not have.
 func (e *env) shutdown(ctx context.Context) error {
 	var err error
 	if e.stop != nil {
 		e.stop()
 		err = <-e.done
 		e.stop = nil
-		if cerr := e.checkpoint(ctx); err == nil {
-			err = cerr
-		}
+	}
+	if e.nc != nil {
+		e.nc.Close()
+		e.nc = nil
+	}
+	if e.srv != nil {
+		e.srv.Shutdown()
+		e.srv = nil
+	}
+	if err == nil {
+		err = e.checkpoint(ctx)
 	}
 	e.close()
 	return err

@@ -23,7 +23,9 @@ func TestForeignFileAndLabelsImport(t *testing.T) {
 		"f2,alice,shop-2,99.00,2026-01-01T01:00:00Z,y",
 		"f3,bob,shop-1,5,2026-01-01T02:00:00Z,z",
 	}, "\n")+"\n"), 0o600)
-	out, _ := mustRun(t, "ingest", "--data-dir", dataDir, "--json",
+	// A bulk load with interval fsync: what it reports must be on disk
+	// for the commands after it.
+	out, _ := mustRun(t, "ingest", "--data-dir", dataDir, "--json", "--sync-interval", "1s",
 		"--map", "id=TxId,user=Source,merchant=Target,amount=Amount,time=Time", foreign)
 	var sum loadSummary
 	json.Unmarshal([]byte(out), &sum)
