@@ -177,8 +177,26 @@ func readState(ctx context.Context, r io.Reader) (*state, error) {
 	if err := br.finish(); err != nil {
 		return nil, err
 	}
+	// Indexing the transaction ids and rebuilding the adjacency both only
+	// read the records: do them side by side.
+	dup := make(chan error, 1)
+	go func() { dup <- st.indexTxns() }()
 	st.buildAdjacency()
+	if err := <-dup; err != nil {
+		return nil, err
+	}
 	return st, nil
+}
+
+// indexTxns adds every transaction id to the index, refusing duplicates.
+func (st *state) indexTxns() error {
+	for i := range st.txns.Len() {
+		id := st.arena.str(st.txns.at(i).id)
+		if st.claimKey(graph.KindTransaction, id, txnHandle(i)) {
+			return corrupt("transaction %q appears twice", id)
+		}
+	}
+	return nil
 }
 
 func (st *state) readArena(br *blockReader, size uint64) error {
@@ -319,16 +337,12 @@ func (st *state) readTxns(ctx context.Context, br *blockReader, n, size uint64) 
 		if cls >= numClasses || math.IsNaN(r.amount) || r.amount < 0 {
 			return corrupt("transaction %d: label %d, amount %g", i, cls, r.amount)
 		}
-		idStr := st.arena.str(id)
-		if idStr == "" {
+		if id == 0 {
 			return corrupt("transaction %d: empty id", i)
 		}
-		j, p := st.txns.next()
+		_, p := st.txns.next()
 		p.time, p.amount, p.ent, p.fields, p.id, p.attrs = r.time, r.amount, r.ent, r.fields, id, r.attrs
 		p.label.Store(uint32(cls))
-		if st.claimKey(graph.KindTransaction, idStr, txnHandle(j)) {
-			return corrupt("transaction %q appears twice", idStr)
-		}
 		if cls != classNone {
 			st.classes[cls].Add(1)
 		}
@@ -390,38 +404,67 @@ func (st *state) readLabels(br *blockReader) error {
 }
 
 // buildAdjacency rebuilds every entity's lists from the transactions:
-// exact sizes, arrival order, then a stable sort by time where needed.
+// exact sizes, arrival order, then a stable sort by time where needed. Two
+// goroutines split the entities; each scans all records (sequential reads)
+// and writes only its own lists (random writes, the expensive part).
 func (st *state) buildAdjacency() {
-	nEnts, nTxns := st.ents.Len(), st.txns.Len()
-	counts := make([]uint32, 2*nEnts)
+	nEnts := st.ents.Len()
+	mid := nEnts / 2
+	var other [graph.NumEdgeKinds]int64
+	done := make(chan struct{})
+	go func() {
+		other = st.buildAdjacencyRange(mid, nEnts)
+		close(done)
+	}()
+	edges := st.buildAdjacencyRange(0, mid)
+	<-done
+	for e := range edges {
+		st.edges[e].Store(edges[e] + other[e])
+	}
+}
+
+// buildAdjacencyRange builds the lists of entities [lo, hi) and returns
+// the number of edges of each kind among them.
+func (st *state) buildAdjacencyRange(lo, hi uint32) (edges [graph.NumEdgeKinds]int64) {
+	nTxns := st.txns.Len()
+	// List (entity - lo)*2 + slot.
+	counts := make([]uint32, 2*(hi-lo))
 	for i := range nTxns {
 		r := st.txns.at(i)
 		for e, x := range r.ent {
-			if x != 0 {
-				counts[2*(x-1)+uint32(slotOf(graph.EdgeKind(e+1)))]++
+			if x != 0 && x-1 >= lo && x-1 < hi {
+				counts[2*(x-1-lo)+uint32(slotOf(graph.EdgeKind(e+1)))]++
 			}
 		}
 	}
-	var edges [graph.NumEdgeKinds]int64
-	lists := make([]*adjList, 2*nEnts)
+	nLists := 0
+	for _, c := range counts {
+		if c > 0 {
+			nLists++
+		}
+	}
+	// List headers in one allocation; each list's arrays sized exactly.
+	headers := make([]adjList, nLists)
+	lists := make([]*adjList, len(counts))
+	k := 0
 	for i, c := range counts {
 		if c > 0 {
-			lists[i] = &adjList{txns: make([]uint32, 0, c), times: make([]int64, 0, c)}
+			l := &headers[k]
+			k++
+			l.txns, l.times = make([]uint32, 0, c), make([]int64, 0, c)
+			lists[i] = l
 		}
 	}
 	for i := range nTxns {
 		r := st.txns.at(i)
 		for e, x := range r.ent {
-			if x != 0 {
-				l := lists[2*(x-1)+uint32(slotOf(graph.EdgeKind(e+1)))]
+			if x != 0 && x-1 >= lo && x-1 < hi {
+				l := lists[2*(x-1-lo)+uint32(slotOf(graph.EdgeKind(e+1)))]
 				l.txns = append(l.txns, i)
 				l.times = append(l.times, r.time)
 				edges[e+1]++
 			}
 		}
-	}
-	for e, n := range edges {
-		st.edges[e].Store(n)
 	}
 	for i, l := range lists {
 		if l == nil {
@@ -440,8 +483,9 @@ func (st *state) buildAdjacency() {
 			l.txns, l.times = txns, times
 		}
 		l.n.Store(uint32(len(l.txns)))
-		st.ents.at(uint32(i / 2)).adj[i%2].Store(l)
+		st.ents.at(lo + uint32(i/2)).adj[i%2].Store(l)
 	}
+	return edges
 }
 
 // SaveFile writes a snapshot to path atomically: a temporary file in the
