@@ -141,7 +141,9 @@ func before(t1 int64, x1 uint32, t2 int64, x2 uint32) bool {
 // unix nanoseconds; minTime and maxTime leave a side unbounded.
 func span(times []int64, from, to int64) (lo, hi int) {
 	hi = len(times)
-	if to != maxTime {
+	// The usual window ends at the event being scored, after everything
+	// stored: the (cache-hot) tail answers it without a search.
+	if to != maxTime && hi > 0 && times[hi-1] >= to {
 		hi = sort.Search(len(times), func(i int) bool { return times[i] >= to })
 	}
 	if from != minTime {

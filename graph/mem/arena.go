@@ -127,6 +127,30 @@ func (a *arena) str(off uint32) string {
 	return unsafe.String(&c[pos+uint32(k)], int(l))
 }
 
+// strRef is a string's arena offset with its length: off<<16 | len. A
+// string can be made from it without reading the arena.
+type strRef uint64
+
+func (a *arena) ref(off uint32) strRef {
+	return strRef(uint64(off)<<16 | uint64(len(a.str(off))))
+}
+
+// strOf returns the string of a ref without touching its bytes: a reader
+// that only passes ids along never pays the arena's cache miss.
+func (a *arena) strOf(r strRef) string {
+	n := uint32(r & 0xffff)
+	if n == 0 {
+		return ""
+	}
+	off := uint32(r >> 16)
+	hdr := uint32(1)
+	if n >= 0x80 {
+		hdr = 2
+	}
+	c := (*a.dir.Load())[off>>arenaBits]
+	return unsafe.String(&c[off&arenaMask+hdr], n)
+}
+
 // valid reports whether off names a whole string below size: what
 // Restore checks before trusting an offset read from a snapshot.
 func (a *arena) valid(off uint32, size uint64) bool {

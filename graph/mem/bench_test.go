@@ -176,6 +176,34 @@ func BenchmarkNeighbors2Hop(b *testing.B) {
 	b.ReportMetric(float64(edges)/float64(b.N), "edges/op")
 }
 
+// BenchmarkNeighbors2HopLatest is the serving path: the scored
+// transaction is the newest, so every window ends at the lists' tails.
+func BenchmarkNeighbors2HopLatest(b *testing.B) {
+	s, txns := big(b)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	hop1 := make([]graph.Neighbor, 0, 16)
+	hop2 := make([]graph.Neighbor, 0, 128)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		t := &txns[len(txns)-1-r.IntN(len(txns)/1000)]
+		end := t.Time.Add(time.Second) // just after the newest
+		var err error
+		hop1, err = s.Neighbors(ctx, graph.Ref(graph.KindTransaction, t.ID), graph.Query{}, hop1[:0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		hop2 = hop2[:0]
+		for _, n := range hop1 {
+			hop2, err = s.Neighbors(ctx, n.Node, graph.Query{Window: graph.Before(end), Limit: 10}, hop2)
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 func BenchmarkNodeLookup(b *testing.B) {
 	s, txns := big(b)
 	ctx := context.Background()

@@ -43,7 +43,7 @@ func (st *state) node(h handle) graph.Node {
 		}
 	} else {
 		r := st.txns.at(h.index())
-		n.Ref = graph.NodeRef{Kind: graph.KindTransaction, ID: st.arena.str(r.id)}
+		n.Ref = graph.NodeRef{Kind: graph.KindTransaction, ID: st.txnID(h.index())}
 		cls = r.label.Load()
 		for _, x := range r.ent {
 			if x != 0 {
@@ -73,7 +73,7 @@ func (s *Store) Transaction(ctx context.Context, id string) (graph.Transaction, 
 	r := st.txns.at(h.index())
 	f := st.decodeFields(r.fields)
 	t := graph.Transaction{
-		ID:       st.arena.str(r.id),
+		ID:       st.txnID(h.index()),
 		Time:     unixTime(r.time),
 		Amount:   r.amount,
 		Currency: st.arena.str(f[strCurrency]),
@@ -179,7 +179,7 @@ func (st *state) entityNeighbors(i uint32, edge graph.EdgeKind, from, to int64, 
 		c.pos--
 		dst = append(dst, graph.Neighbor{
 			Edge: c.edge,
-			Node: graph.NodeRef{Kind: graph.KindTransaction, ID: st.arena.str(st.txns.at(c.r.txns[c.pos]).id)},
+			Node: graph.NodeRef{Kind: graph.KindTransaction, ID: st.txnID(c.r.txns[c.pos])},
 			Time: unixTime(c.r.times[c.pos]),
 		})
 		if c.pos == c.lo {

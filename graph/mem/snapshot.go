@@ -59,7 +59,7 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 			return fmt.Errorf("mem: snapshot: %w", ctx.Err())
 		}
 		r := st.txns.at(i)
-		bw.uvarint(uint64(r.id))
+		bw.uvarint(uint64(*st.ids.at(i) >> 16))
 		bw.varint(r.time - prev)
 		prev = r.time
 		bw.u64(math.Float64bits(r.amount))
@@ -191,7 +191,7 @@ func readState(ctx context.Context, r io.Reader) (*state, error) {
 // indexTxns adds every transaction id to the index, refusing duplicates.
 func (st *state) indexTxns() error {
 	for i := range st.txns.Len() {
-		id := st.arena.str(st.txns.at(i).id)
+		id := st.txnID(i)
 		if st.claimKey(graph.KindTransaction, id, txnHandle(i)) {
 			return corrupt("transaction %q appears twice", id)
 		}
@@ -341,12 +341,15 @@ func (st *state) readTxns(ctx context.Context, br *blockReader, n, size uint64) 
 			return corrupt("transaction %d: empty id", i)
 		}
 		_, p := st.txns.next()
-		p.time, p.amount, p.ent, p.fields, p.id, p.attrs = r.time, r.amount, r.ent, r.fields, id, r.attrs
+		p.time, p.amount, p.ent, p.fields, p.attrs = r.time, r.amount, r.ent, r.fields, r.attrs
+		_, ref := st.ids.next()
+		*ref = st.arena.ref(id)
 		p.label.Store(uint32(cls))
 		if cls != classNone {
 			st.classes[cls].Add(1)
 		}
 	}
+	st.ids.publish()
 	st.txns.publish()
 	st.nodes[graph.KindTransaction].Store(int64(n))
 	return nil

@@ -41,7 +41,6 @@ type txnRec struct {
 	amount float64
 	ent    [numEdges]uint32 // entity index + 1 per edge kind (EdgeKind-1); 0 = none
 	fields uint32           // arena offset of the interned field tuple (see encodeFields); 0 = all empty
-	id     uint32           // arena offset of the id
 	attrs  uint32           // arena offset of the encoded attributes; 0 = none
 	label  atomic.Uint32    // class code
 }
@@ -71,7 +70,10 @@ type state struct {
 	idx   atomic.Pointer[index]
 	arena *arena
 	txns  chunked[txnRec]
-	ents  chunked[entRec]
+	// ids holds each transaction's id, by transaction index, apart from
+	// the records: neighbour queries read only this dense array.
+	ids  chunked[strRef]
+	ents chunked[entRec]
 
 	// interned maps strings to arena offsets; scratch is a buffer. Both
 	// belong to the writer.
@@ -230,7 +232,7 @@ func (st *state) keyIs(h handle, k graph.Kind, id string) bool {
 		e := st.ents.at(h.index())
 		return e.kind == k && st.arena.str(e.id) == id
 	}
-	return k == graph.KindTransaction && st.arena.str(st.txns.at(h.index()).id) == id
+	return k == graph.KindTransaction && st.txnID(h.index()) == id
 }
 
 // insertKey adds a new key to the index, growing it first when needed.
@@ -325,8 +327,11 @@ func (st *state) addTxn(t *graph.Transaction) (bool, error) {
 		return false, errFull
 	}
 	i, r := st.txns.next()
-	r.time, r.amount, r.ent, r.fields, r.id, r.attrs = t.Time.UnixNano(), t.Amount, ents, fields, idOff, attrs
+	r.time, r.amount, r.ent, r.fields, r.attrs = t.Time.UnixNano(), t.Amount, ents, fields, attrs
 	r.label.Store(classCode(t.Label))
+	_, ref := st.ids.next()
+	*ref = strRef(uint64(idOff)<<16 | uint64(len(t.ID)))
+	st.ids.publish()
 	st.txns.publish()
 	st.insertKey(graph.KindTransaction, t.ID, txnHandle(i))
 	for e := graph.EdgeBy; e <= graph.EdgeWithPhone; e++ {
@@ -410,5 +415,8 @@ func (st *state) labelTime(h handle) int64 {
 	}
 	return 0
 }
+
+// txnID returns the id of transaction i.
+func (st *state) txnID(i uint32) string { return st.arena.strOf(*st.ids.at(i)) }
 
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
