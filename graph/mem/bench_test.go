@@ -147,26 +147,48 @@ func big(b *testing.B) (*mem.Store, []graph.Transaction) {
 
 // BenchmarkNeighbors2Hop is the sampler's access pattern: from a
 // transaction to its entities (hop 1), then to each entity's 10 most recent
-// transactions before it (hop 2).
+// transactions before it (hop 2). The transaction is a random one from the
+// second half of history, as when sampling training data.
 func BenchmarkNeighbors2Hop(b *testing.B) {
-	s, txns := big(b)
-	ctx := context.Background()
+	_, txns := big(b)
 	r := rand.New(rand.NewPCG(3, 4))
+	twoHop(b, func() (string, time.Time) {
+		t := &txns[len(txns)/2+r.IntN(len(txns)/2)]
+		return t.ID, t.Time
+	})
+}
+
+// BenchmarkNeighbors2HopLatest is the serving path: the scored
+// transaction is among the newest, so windows end at the lists' tails.
+func BenchmarkNeighbors2HopLatest(b *testing.B) {
+	_, txns := big(b)
+	r := rand.New(rand.NewPCG(3, 4))
+	end := txns[len(txns)-1].Time.Add(time.Second)
+	twoHop(b, func() (string, time.Time) {
+		return txns[len(txns)-1-r.IntN(len(txns)/1000)].ID, end
+	})
+}
+
+// twoHop runs the 2-hop expansion from the transactions pick returns,
+// looking at neighbours before the time it returns.
+func twoHop(b *testing.B, pick func() (id string, before time.Time)) {
+	s, _ := big(b)
+	ctx := context.Background()
 	hop1 := make([]graph.Neighbor, 0, 16)
 	hop2 := make([]graph.Neighbor, 0, 128)
 	edges := 0
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		t := &txns[len(txns)/2+r.IntN(len(txns)/2)]
+		id, before := pick()
 		var err error
-		hop1, err = s.Neighbors(ctx, graph.Ref(graph.KindTransaction, t.ID), graph.Query{}, hop1[:0])
+		hop1, err = s.Neighbors(ctx, graph.Ref(graph.KindTransaction, id), graph.Query{}, hop1[:0])
 		if err != nil {
 			b.Fatal(err)
 		}
 		hop2 = hop2[:0]
 		for _, n := range hop1 {
-			hop2, err = s.Neighbors(ctx, n.Node, graph.Query{Window: graph.Before(t.Time), Limit: 10}, hop2)
+			hop2, err = s.Neighbors(ctx, n.Node, graph.Query{Window: graph.Before(before), Limit: 10}, hop2)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -174,34 +196,6 @@ func BenchmarkNeighbors2Hop(b *testing.B) {
 		edges += len(hop1) + len(hop2)
 	}
 	b.ReportMetric(float64(edges)/float64(b.N), "edges/op")
-}
-
-// BenchmarkNeighbors2HopLatest is the serving path: the scored
-// transaction is the newest, so every window ends at the lists' tails.
-func BenchmarkNeighbors2HopLatest(b *testing.B) {
-	s, txns := big(b)
-	ctx := context.Background()
-	r := rand.New(rand.NewPCG(3, 4))
-	hop1 := make([]graph.Neighbor, 0, 16)
-	hop2 := make([]graph.Neighbor, 0, 128)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		t := &txns[len(txns)-1-r.IntN(len(txns)/1000)]
-		end := t.Time.Add(time.Second) // just after the newest
-		var err error
-		hop1, err = s.Neighbors(ctx, graph.Ref(graph.KindTransaction, t.ID), graph.Query{}, hop1[:0])
-		if err != nil {
-			b.Fatal(err)
-		}
-		hop2 = hop2[:0]
-		for _, n := range hop1 {
-			hop2, err = s.Neighbors(ctx, n.Node, graph.Query{Window: graph.Before(end), Limit: 10}, hop2)
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 }
 
 func BenchmarkNodeLookup(b *testing.B) {
