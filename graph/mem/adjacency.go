@@ -144,10 +144,47 @@ func span(times []int64, from, to int64) (lo, hi int) {
 	// The usual window ends at the event being scored, after everything
 	// stored: the (cache-hot) tail answers it without a search.
 	if to != maxTime && hi > 0 && times[hi-1] >= to {
-		hi = sort.Search(len(times), func(i int) bool { return times[i] >= to })
+		hi = searchTime(times, to)
 	}
 	if from != minTime {
-		lo = sort.Search(hi, func(i int) bool { return times[i] >= from })
+		lo = searchTime(times[:hi], from)
 	}
 	return lo, hi
+}
+
+// searchTime returns the first index whose time is >= t. Lists of busy
+// entities are long and their times spread evenly, so a few interpolation
+// steps narrow the range to a cache line or two before the binary search
+// finishes: about 4 cache misses instead of log2(n).
+func searchTime(times []int64, t int64) int {
+	lo, hi := 0, len(times) // invariant: times[:lo] < t <= times[hi:]
+	for step := 0; step < 3 && hi-lo > 64; step++ {
+		a, b := times[lo], times[hi-1]
+		if t <= a {
+			return lo
+		}
+		if t > b {
+			return hi
+		}
+		// Guess where t falls between a and b, then bracket the guess.
+		g := lo + int(float64(hi-1-lo)*(float64(t-a)/float64(b-a)))
+		g = min(max(g, lo), hi-1)
+		const slack = 16
+		if times[g] < t {
+			lo = g + 1
+			if e := min(g+slack, hi-1); times[e] >= t {
+				hi = e + 1
+			} else {
+				lo = e + 1
+			}
+		} else {
+			hi = g + 1
+			if e := max(g-slack, lo); times[e] < t {
+				lo = e + 1
+			} else {
+				hi = e + 1
+			}
+		}
+	}
+	return lo + sort.Search(hi-lo, func(i int) bool { return times[lo+i] >= t })
 }
