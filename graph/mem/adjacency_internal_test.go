@@ -40,7 +40,7 @@ func TestSearchTimeMatchesBinarySearch(t *testing.T) {
 				q = times[r.IntN(n)] + int64(r.IntN(3)) - 1
 			}
 			if r.IntN(5) == 0 {
-				q = int64(r.Int64N(1 << 40)) - 1<<39
+				q = int64(r.Int64N(1<<40)) - 1<<39
 			}
 			want := sort.Search(n, func(i int) bool { return times[i] >= q })
 			if got := searchTime(times, q); got != want {
