@@ -42,6 +42,8 @@ Start with:
 		m.ingestCommand(g),
 		m.labelsCommand(g),
 		m.graphCommand(g),
+		m.modelCommand(g),
+		m.scoreCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/riskgraph/riskgraph/gnn/artefact"
+)
+
+// smallArtefact writes a valid random-weight artefact and returns its dir.
+func smallArtefact(t *testing.T, format artefact.Format) string {
+	t.Helper()
+	d := artefact.Dims{F0: 3, F1: 2, F2: 3, R1: 2, R2: 1, K1: 1, K2: 2, H: 4}
+	r := rand.New(rand.NewPCG(1, 2))
+	w := map[string][]float32{}
+	for _, ts := range d.Tensors() {
+		n := 1
+		for _, s := range ts.Shape {
+			n *= s
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		w[ts.Name] = v
+	}
+	stats := func(n int, prefix string) []artefact.FeatureStat {
+		var out []artefact.FeatureStat
+		for i := range n {
+			out = append(out, artefact.FeatureStat{Name: prefix + string(rune('a'+i)), Mean: 0, Std: 1})
+		}
+		return out
+	}
+	m := artefact.Manifest{
+		ID: "tiny", Target: "Transaction", Dims: d,
+		Relations1: []string{"BY", "AT"}, Relations2: []string{"REVERSE"},
+		Features: artefact.FeatureSpec{Version: "v1", Target: stats(3, "t"), Hop1: stats(2, "e"), Hop2: stats(3, "t")},
+	}
+	dir := t.TempDir()
+	if _, err := artefact.Write(dir, m, w, format); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestModelImportAndShow(t *testing.T) {
+	for _, format := range []artefact.Format{artefact.FormatSafetensors, artefact.FormatNPZ} {
+		t.Run(format.String(), func(t *testing.T) {
+			src := smallArtefact(t, format)
+			out := filepath.Join(t.TempDir(), "model")
+			stdout, _ := mustRun(t, "model", "import", "--from", filepath.Join(src, format.FileName()),
+				"--manifest", filepath.Join(src, artefact.ManifestFile), "--out", out)
+			if !strings.Contains(stdout, "installed tiny@") {
+				t.Errorf("import output = %q", stdout)
+			}
+			show, _ := mustRun(t, "model", "show", out)
+			if !strings.Contains(show, "hetero-sage-v1") || !strings.Contains(show, "hop 1: BY,AT") {
+				t.Errorf("show output = %q", show)
+			}
+		})
+	}
+}
+
+func TestModelImportRefusesCorruptWeights(t *testing.T) {
+	src := smallArtefact(t, artefact.FormatSafetensors)
+	wpath := filepath.Join(src, artefact.SafetensorsFile)
+	b, _ := os.ReadFile(wpath)
+	b[len(b)-3] ^= 0x01 // one bit in the last tensor's data
+	os.WriteFile(wpath, b, 0o600)
+	out := filepath.Join(t.TempDir(), "model")
+	_, _, err := run(t, "model", "import", "--from", wpath, "--manifest", filepath.Join(src, artefact.ManifestFile), "--out", out)
+	if !errors.Is(err, artefact.ErrChecksum) {
+		t.Fatalf("import of a corrupt file = %v, want ErrChecksum", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused import left %s behind (stat err %v)", out, err)
+	}
+	if _, _, err := run(t, "model", "import", "--from", wpath); err == nil {
+		t.Error("import without --manifest/--out succeeded")
+	}
+}
