@@ -83,3 +83,30 @@ func TestModelImportRefusesCorruptWeights(t *testing.T) {
 		t.Error("import without --manifest/--out succeeded")
 	}
 }
+
+// The parity fixture (made by PyTorch, not Gorgonia) imports in every
+// format it ships in.
+func TestModelImportAcceptsParityFixture(t *testing.T) {
+	base := filepath.Join("..", "..", "gnn", "testdata", "parity")
+	cases := []struct{ dir, weights string }{
+		{"txn/f32-safetensors", artefact.SafetensorsFile},
+		{"txn/f32-npz", artefact.NPZFile},
+		{"txn/bf16-safetensors", artefact.SafetensorsFile},
+		{"account/f32-safetensors", artefact.SafetensorsFile},
+		{"account/f32-npz", artefact.NPZFile},
+	}
+	for _, tc := range cases {
+		t.Run(tc.dir, func(t *testing.T) {
+			src := filepath.Join(base, tc.dir)
+			out := filepath.Join(t.TempDir(), "m")
+			stdout, _ := mustRun(t, "model", "import", "--from", filepath.Join(src, tc.weights),
+				"--manifest", filepath.Join(src, artefact.ManifestFile), "--out", out)
+			if !strings.Contains(stdout, "installed ") {
+				t.Errorf("output = %q", stdout)
+			}
+			if _, err := artefact.Load(out); err != nil {
+				t.Errorf("installed model does not load: %v", err)
+			}
+		})
+	}
+}
