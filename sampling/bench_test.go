@@ -67,6 +67,13 @@ func bigGraph(b *testing.B) {
 }
 
 func benchSample(b *testing.B, cfg sampling.Config, structureOnly bool) {
+	benchSampleWith(b, cfg, structureOnly, false)
+}
+
+// benchSampleWith: with supplied, Transaction targets carry their content
+// (Target.Txn), as in serving, where the transaction being authorised is
+// in hand and not read back from the store.
+func benchSampleWith(b *testing.B, cfg sampling.Config, structureOnly, supplied bool) {
 	bigGraph(b)
 	ctx := context.Background()
 	sm, err := sampling.New(big.s, cfg)
@@ -76,7 +83,15 @@ func benchSample(b *testing.B, cfg sampling.Config, structureOnly bool) {
 	var targets []sampling.Target
 	if cfg.Target == graph.KindTransaction {
 		for _, id := range big.txns {
-			targets = append(targets, sampling.Target{Ref: graph.Ref(graph.KindTransaction, id)})
+			tg := sampling.Target{Ref: graph.Ref(graph.KindTransaction, id)}
+			if supplied {
+				tx, err := big.s.Transaction(ctx, id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tg.Txn = &tx
+			}
+			targets = append(targets, tg)
 		}
 	} else {
 		for _, id := range big.accs {
@@ -115,6 +130,18 @@ func BenchmarkSampleTransaction(b *testing.B) {
 // BenchmarkStructureTransaction: the same without the feature encoders.
 func BenchmarkStructureTransaction(b *testing.B) {
 	benchSample(b, sampling.Config{Target: graph.KindTransaction}, true)
+}
+
+// BenchmarkStructureTransactionServing: sampling only, the transaction
+// supplied by the caller (the authorization path).
+func BenchmarkStructureTransactionServing(b *testing.B) {
+	benchSampleWith(b, sampling.Config{Target: graph.KindTransaction}, true, true)
+}
+
+// BenchmarkSampleTransactionServing: structure and features, the
+// transaction supplied by the caller.
+func BenchmarkSampleTransactionServing(b *testing.B) {
+	benchSampleWith(b, sampling.Config{Target: graph.KindTransaction}, false, true)
 }
 
 func BenchmarkSampleAccount(b *testing.B) {
