@@ -7,7 +7,7 @@ FUZZTIME  ?= 60s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: build test vet fmt-check lint bench bench-big fuzz demo clean
+.PHONY: build test vet fmt-check lint bench bench-big fuzz demo model clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/riskgraph ./cmd/riskgraph
@@ -46,6 +46,10 @@ demo: build
 	./bin/riskgraph gen --seed 1 --users 2000 --days 30 --format csv --out data/demo.csv
 	./bin/riskgraph ingest --data-dir data data/demo.csv
 	./bin/riskgraph graph stats --data-dir data
+
+# Retrain the default model embedded by gnn/defaultmodel (about 10 s).
+model:
+	$(GO) run ./gnn/defaultmodel/internal/mkmodel -seed 1 -out gnn/defaultmodel/model
 
 clean:
 	rm -rf bin data

@@ -3,6 +3,7 @@ package gnn
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/riskgraph/riskgraph/graph"
@@ -10,8 +11,10 @@ import (
 )
 
 // Explanation says why a target scored what it did, by occlusion: each
-// Delta is Score minus the score with one thing removed, so a positive
-// Delta pushed the score up (towards fraud) and a negative one down.
+// Delta is the target's log-odds minus its log-odds with one thing removed,
+// so a positive Delta pushed the score up (towards fraud) and a negative
+// one down. Log-odds rather than the score itself: a score near 0 or 1
+// hardly moves when one thing is removed, but its log-odds still do.
 type Explanation struct {
 	Target graph.NodeRef // Batch.Targets[i], or the zero NodeRef
 	Score  float32
@@ -118,16 +121,16 @@ func (md *Model) Explain(b *sampling.Batch, i int) (Explanation, error) {
 	for j, o := range occ {
 		editRow(ob, j, o)
 	}
-	scores, err := md.Score(ob, nil)
+	z, err := md.logits(ob)
 	if err != nil {
 		return Explanation{}, err
 	}
-	ex := Explanation{Score: scores[0]}
+	ex := Explanation{Score: sigmoid(z[0])}
 	if i < len(b.Targets) {
 		ex.Target = b.Targets[i]
 	}
 	for j, o := range occ[1:] {
-		delta := scores[0] - scores[j+1]
+		delta := z[0] - z[j+1]
 		switch o.kind {
 		case 1, 2:
 			ex.Neighbours = append(ex.Neighbours, md.neighbour(b, i, o, delta))
@@ -249,3 +252,6 @@ func abs32(x float32) float32 {
 	}
 	return x
 }
+
+// sigmoid is the model's output function, in float64 for accuracy.
+func sigmoid(z float32) float32 { return float32(1 / (1 + math.Exp(-float64(z)))) }

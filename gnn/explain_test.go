@@ -32,7 +32,8 @@ func TestExplain(t *testing.T) {
 				t.Fatal(err)
 			}
 			alone, _ := m.Score(rows(b, i), nil)
-			if ex.Score != alone[0] || ex.Target != b.Targets[i] {
+			// Explain's sigmoid is float64, Score's float32: 1e-6 apart at most.
+			if math.Abs(float64(ex.Score-alone[0])) > 1e-6 || ex.Target != b.Targets[i] {
 				t.Errorf("Explain: score %v target %v, want %v %v", ex.Score, ex.Target, alone[0], b.Targets[i])
 			}
 			want1, want2 := 0, 0
@@ -66,7 +67,9 @@ func TestExplain(t *testing.T) {
 				r, k := nc.Slot/d.K1/b.B, nc.Slot%d.K1
 				occ.M1[r*d.K1+k] = 0
 				s, _ := m.Score(occ, nil)
-				if got, want := nc.Delta, alone[0]-s[0]; got != want {
+				// Deltas are in log-odds; recovering them from float32 scores
+				// costs precision, hence the tolerance.
+				if got, want := float64(nc.Delta), logOdds(alone[0])-logOdds(s[0]); math.Abs(got-want) > 1e-3*max(1, math.Abs(want)) {
 					t.Errorf("hop-1 slot %d (%s): Δ %v, by hand %v", nc.Slot, nc.Relation, got, want)
 				}
 			}
@@ -90,6 +93,8 @@ func TestExplain(t *testing.T) {
 }
 
 func abs(x float32) float32 { return float32(math.Abs(float64(x))) }
+
+func logOdds(p float32) float64 { return math.Log(float64(p) / (1 - float64(p))) }
 
 // BenchmarkExplain explains one transaction (hop-1 neighbours and
 // features: about 100 occluded rows).

@@ -157,9 +157,9 @@ func newProgram(d artefact.Dims, p packed, n int) (*program, error) {
 }
 
 // run binds the program's input buffers (already filled) and runs the
-// graph; the returned slice is the program's own output buffer, valid
-// until the next run.
-func (pr *program) run() ([]float32, error) {
+// graph; the returned slice is the program's own output buffer (scores, or
+// the pre-sigmoid logits when logits is set), valid until the next run.
+func (pr *program) run(logits bool) ([]float32, error) {
 	for _, b := range [...]struct {
 		n *G.Node
 		v *tensor.Dense
@@ -171,6 +171,9 @@ func (pr *program) run() ([]float32, error) {
 	defer pr.vm.Reset()
 	if err := pr.vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("gnn: forward: %w", err)
+	}
+	if logits {
+		return pr.gn.logit.Value().Data().([]float32), nil
 	}
 	return pr.score.Value().Data().([]float32), nil
 }

@@ -25,14 +25,31 @@ func (md *Model) Score(b *sampling.Batch, out []float32) ([]float32, error) {
 	maxB := md.opts.buckets[len(md.opts.buckets)-1]
 	for lo := 0; lo < b.B; lo += maxB {
 		hi := min(lo+maxB, b.B)
-		if err := md.scoreRows(b, lo, hi, out[lo:hi]); err != nil {
+		if err := md.scoreRows(b, lo, hi, out[lo:hi], false); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (md *Model) scoreRows(b *sampling.Batch, lo, hi int, out []float32) error {
+// logits is Score before the sigmoid: log-odds, which keep differences
+// visible where the score itself saturates at 0 or 1.
+func (md *Model) logits(b *sampling.Batch) ([]float32, error) {
+	if err := checkBatch(md.d, b); err != nil {
+		return nil, err
+	}
+	out := make([]float32, b.B)
+	maxB := md.opts.buckets[len(md.opts.buckets)-1]
+	for lo := 0; lo < b.B; lo += maxB {
+		hi := min(lo+maxB, b.B)
+		if err := md.scoreRows(b, lo, hi, out[lo:hi], true); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (md *Model) scoreRows(b *sampling.Batch, lo, hi int, out []float32, logits bool) error {
 	bi := md.bucketFor(hi - lo)
 	pr, err := md.get(bi)
 	if err != nil {
@@ -42,7 +59,7 @@ func (md *Model) scoreRows(b *sampling.Batch, lo, hi int, out []float32) error {
 	if err := fill(md.d, b, lo, hi, pr.in); err != nil {
 		return err
 	}
-	s, err := pr.run()
+	s, err := pr.run(logits)
 	if err != nil {
 		return err
 	}

@@ -12,16 +12,17 @@ import (
 )
 
 // Reason is one reason for a score: a stable machine code, a sentence for
-// an analyst, and the score change it accounts for (occlusion: the score
-// minus the score without it).
+// an analyst, and its weight: the change in log-odds it accounts for
+// (occlusion: the log-odds minus the log-odds without it; +0.7 roughly
+// doubles the odds).
 type Reason struct {
 	Code   string  `json:"code"`
 	Detail string  `json:"detail"`
 	Weight float64 `json:"weight"`
 }
 
-// minWeight is the smallest score change worth a reason.
-const minWeight = 0.005
+// minWeight is the smallest change in log-odds worth a reason.
+const minWeight = 0.05
 
 // Reasons returns up to n neighbour reasons and n feature reasons that
 // raised row's score, strongest first. b must be the batch e was computed
@@ -37,7 +38,7 @@ func Reasons(e gnn.Explanation, b *sampling.Batch, row int, spec artefact.Featur
 		}
 		out = append(out, Reason{
 			Code:   linkCode(c.Relation, c.Node.Kind),
-			Detail: fmt.Sprintf("linked %s %s (%s) raised the score by %.3f", strings.ToLower(c.Node.Kind.String()), c.Node.ID, c.Relation, c.Delta),
+			Detail: fmt.Sprintf("linked %s %s (%s) raised the risk by %+.2f log-odds", strings.ToLower(c.Node.Kind.String()), c.Node.ID, c.Relation, c.Delta),
 			Weight: round(float64(c.Delta)),
 		})
 	}
@@ -78,17 +79,17 @@ func featureReason(c gnn.FeatureContribution, b *sampling.Batch, row int, spec a
 	case gnn.FeatureTarget:
 		r.Code = "TXN_" + strings.ToUpper(name)
 		if v, ok := rawValue(b.X0, row*b.F0+c.Index, spec.Target, c.Index); ok {
-			r.Detail = fmt.Sprintf("%s is %s (training mean %s); it raised the score by %.3f", name, show(name, v), show(name, spec.Target[c.Index].Mean), c.Delta)
+			r.Detail = fmt.Sprintf("%s is %s (training mean %s); it raised the risk by %+.2f log-odds", name, show(name, v), show(name, spec.Target[c.Index].Mean), c.Delta)
 		}
 	case gnn.FeatureHop1:
 		r.Code = "LINKED_" + strings.ToUpper(name)
-		r.Detail = fmt.Sprintf("%s of the linked entities raised the score by %.3f", name, c.Delta)
+		r.Detail = fmt.Sprintf("%s of the linked entities raised the risk by %+.2f log-odds", name, c.Delta)
 	case gnn.FeatureHop2:
 		r.Code = "HISTORY_" + strings.ToUpper(name)
-		r.Detail = fmt.Sprintf("%s of the linked entities' recent transactions raised the score by %.3f", name, c.Delta)
+		r.Detail = fmt.Sprintf("%s of the linked entities' recent transactions raised the risk by %+.2f log-odds", name, c.Delta)
 	}
 	if r.Detail == "" {
-		r.Detail = fmt.Sprintf("%s raised the score by %.3f", name, c.Delta)
+		r.Detail = fmt.Sprintf("%s raised the risk by %+.2f log-odds", name, c.Delta)
 	}
 	return r
 }

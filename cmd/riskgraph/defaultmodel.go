@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/riskgraph/riskgraph/gnn/artefact"
+	"github.com/riskgraph/riskgraph/gnn/defaultmodel"
 )
 
 // loadDefaultModel returns the model built into the binary.
-func loadDefaultModel() (*artefact.Artefact, error) {
-	return nil, usageError{errors.New("this build has no built-in model: give --model DIR")}
-}
+func loadDefaultModel() (*artefact.Artefact, error) { return defaultmodel.Load() }

@@ -131,7 +131,7 @@ func (m *Main) runScore(ctx context.Context, g *globals, f *scoreFlags) error {
 		fmt.Fprintln(tw, "  (nothing raised the score noticeably)")
 	}
 	tw.Flush()
-	fmt.Fprintln(m.Stdout, "\nneighbours that drove it (score change when masked out):")
+	fmt.Fprintln(m.Stdout, "\nneighbours that drove it (change in log-odds when masked out):")
 	tw = tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	for _, n := range out.Neighbours {
 		fmt.Fprintf(tw, "  %+.3f\t%s\t%s\n", n.Delta, n.Relation, n.Node)

@@ -123,8 +123,7 @@ func LoadFiles(manifestPath, weightsPath string) (*Artefact, error) {
 // readWeights reads and checks the weights file at path against the
 // validated manifest m.
 func readWeights(path string, m *Manifest) (map[string][]float32, error) {
-	format, err := formatOf(m.Weights)
-	if err != nil {
+	if _, err := formatOf(m.Weights); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(path)
@@ -139,10 +138,20 @@ func readWeights(path string, m *Manifest) (map[string][]float32, error) {
 	if !st.Mode().IsRegular() {
 		return nil, &fs.PathError{Op: "load", Path: path, Err: errors.New("not a regular file")}
 	}
-	if format == FormatNPZ {
-		return readNPZ(f, st.Size(), path, m)
+	return readWeightsAt(f, st.Size(), path, m)
+}
+
+// readWeightsAt reads and checks the size bytes of the weights file in ra
+// (named where in errors) against the validated manifest m.
+func readWeightsAt(ra io.ReaderAt, size int64, where string, m *Manifest) (map[string][]float32, error) {
+	format, err := formatOf(m.Weights)
+	if err != nil {
+		return nil, err
 	}
-	return readSafetensors(f, st.Size(), path, m)
+	if format == FormatNPZ {
+		return readNPZ(ra, size, where, m)
+	}
+	return readSafetensors(ra, size, where, m)
 }
 
 // checkFileSHA checks that the size bytes of ra hash to want.

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // fixture is a valid artefact for a corruption to damage.
@@ -503,6 +504,13 @@ func TestLoadCorrupt(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("error %q does not mention %q", err, tt.mention)
+			}
+			// LoadFS refuses the same damage, from disk and from memory.
+			if _, err := LoadFS(os.DirFS(dir), "."); !errors.Is(err, tt.want) {
+				t.Errorf("LoadFS(os.DirFS) error = %v, want %v", err, tt.want)
+			}
+			if _, err := LoadFS(fstest.MapFS{"m/" + ManifestFile: {Data: mj}, "m/" + tt.format.FileName(): {Data: w}}, "m"); !errors.Is(err, tt.want) {
+				t.Errorf("LoadFS(fstest.MapFS) error = %v, want %v", err, tt.want)
 			}
 			// Import refuses the same damage and installs nothing.
 			out := filepath.Join(t.TempDir(), "out")

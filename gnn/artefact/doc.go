@@ -2,7 +2,9 @@
 // directory holding manifest.json (a Manifest) and the weights file it
 // names, weights.safetensors or weights.npz. The Go trainer writes them
 // with Write; a JAX or PyTorch job exports them and `riskgraph model
-// import` installs them with Import; the scorer reads them with Load.
+// import` installs them with Import; the scorer reads them with Load, or
+// with LoadFS from an fs.FS such as the embed.FS of package
+// gnn/defaultmodel.
 //
 // # Formats
 //

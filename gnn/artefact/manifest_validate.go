@@ -185,13 +185,19 @@ func readManifest(path string) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("%w: %w", ErrManifest, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxManifestBytes+1))
+	return decodeManifest(f, path)
+}
+
+// decodeManifest reads and validates the manifest in r, named where in
+// errors, as readManifest does.
+func decodeManifest(r io.Reader, where string) (Manifest, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxManifestBytes+1))
 	if err != nil {
-		return Manifest{}, fmt.Errorf("%s: %w: %w", path, ErrManifest, err)
+		return Manifest{}, fmt.Errorf("%s: %w: %w", where, ErrManifest, err)
 	}
 	m, err := parseManifest(data)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("%s: %w", path, err)
+		return Manifest{}, fmt.Errorf("%s: %w", where, err)
 	}
 	return m, nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/riskgraph/riskgraph/graph"
 )
 
-const snapVersion = 1
+const snapVersion = 2 // 2: interned field tuples, ids outside the records
 
 // Snapshot implements graph.Store. It takes no lock: it reads LastSeq
 // first and then the published prefix of every structure, so the snapshot
