@@ -93,6 +93,12 @@ func TestScoreExplainsAndIsDeterministic(t *testing.T) {
 	if !strings.Contains(table, "transaction "+id+": score") || !strings.Contains(table, "neighbours that drove it") {
 		t.Errorf("table output:\n%s", table)
 	}
+	// Without --model, the model built into the binary.
+	builtin, _ := mustRun(t, "score", "--data-dir", dataDir, "--txn", id, "--json")
+	var bout scored
+	if err := json.Unmarshal([]byte(builtin), &bout); err != nil || !strings.HasPrefix(bout.Model, "riskgraph-default@") {
+		t.Errorf("built-in model output %q (%v)", builtin, err)
+	}
 	if _, _, err := run(t, "score", "--data-dir", dataDir, "--model", model, "--txn", "no-such-txn"); err == nil {
 		t.Error("scoring an unknown transaction succeeded")
 	}
