@@ -11,11 +11,9 @@ import (
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 )
 
-// smallArtefact writes a valid random-weight artefact and returns its dir.
-func smallArtefact(t *testing.T, format artefact.Format) string {
-	t.Helper()
-	d := artefact.Dims{F0: 3, F1: 2, F2: 3, R1: 2, R2: 1, K1: 1, K2: 2, H: 4}
-	r := rand.New(rand.NewPCG(1, 2))
+// randomWeights returns normal(0, scale) weights for every tensor of d.
+func randomWeights(d artefact.Dims, seed uint64, scale float64) map[string][]float32 {
+	r := rand.New(rand.NewPCG(seed, seed))
 	w := map[string][]float32{}
 	for _, ts := range d.Tensors() {
 		n := 1
@@ -24,10 +22,18 @@ func smallArtefact(t *testing.T, format artefact.Format) string {
 		}
 		v := make([]float32, n)
 		for i := range v {
-			v[i] = float32(r.NormFloat64())
+			v[i] = float32(r.NormFloat64() * scale)
 		}
 		w[ts.Name] = v
 	}
+	return w
+}
+
+// smallArtefact writes a valid random-weight artefact and returns its dir.
+func smallArtefact(t *testing.T, format artefact.Format) string {
+	t.Helper()
+	d := artefact.Dims{F0: 3, F1: 2, F2: 3, R1: 2, R2: 1, K1: 1, K2: 2, H: 4}
+	w := randomWeights(d, 1, 1)
 	stats := func(n int, prefix string) []artefact.FeatureStat {
 		var out []artefact.FeatureStat
 		for i := range n {

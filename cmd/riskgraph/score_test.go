@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,19 +30,7 @@ func fittingModel(t *testing.T) string {
 	txn, ent := feature.TxnNames(), feature.EntityNames()
 	m := artefact.Manifest{ID: "random", Target: "Transaction", Dims: d, Relations1: r1, Relations2: r2,
 		Features: artefact.FeatureSpec{Version: feature.Version, Target: unit(txn), Hop1: unit(ent), Hop2: unit(txn)}}
-	r := rand.New(rand.NewPCG(7, 7))
-	w := map[string][]float32{}
-	for _, ts := range d.Tensors() {
-		n := 1
-		for _, s := range ts.Shape {
-			n *= s
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64() * 0.3)
-		}
-		w[ts.Name] = v
-	}
+	w := randomWeights(d, 7, 0.3)
 	dir := t.TempDir()
 	if _, err := artefact.Write(dir, m, w, artefact.FormatSafetensors); err != nil {
 		t.Fatal(err)
