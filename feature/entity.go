@@ -167,19 +167,56 @@ func (e *Encoder) txn(ctx context.Context, id string) (*txnEntry, error) {
 	if i, ok := e.txIdx[id]; ok {
 		return &e.chunks[i/chunkSize][i%chunkSize], nil
 	}
-	tx, err := e.g.Transaction(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("feature: transaction %q: %w", id, err)
-	}
 	i := e.ntx
 	if int(i/chunkSize) == len(e.chunks) {
 		e.chunks = append(e.chunks, make([]txnEntry, chunkSize))
 	}
 	en := &e.chunks[i/chunkSize][i%chunkSize]
-	*en = txnEntry{tx: tx}
+	*en = txnEntry{}
+	if cr, ok := e.g.(coreReader); ok {
+		lt, err := cr.TransactionCore(ctx, id, &en.tx)
+		if err != nil {
+			return nil, fmt.Errorf("feature: transaction %q: %w", id, err)
+		}
+		e.setLabel(en, lt)
+	} else {
+		tx, err := e.g.Transaction(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("feature: transaction %q: %w", id, err)
+		}
+		en.tx = tx
+	}
 	e.ntx++
-	e.txIdx[tx.ID] = i
+	e.txIdx[en.tx.ID] = i
 	return en, nil
+}
+
+// coreReader is a Graph's optional fast path (graph/mem has it): a
+// transaction without its attributes, and when its label became known, in
+// one lookup and without allocating. Features never read attributes.
+type coreReader interface {
+	TransactionCore(ctx context.Context, id string, dst *graph.Transaction) (labelTime time.Time, err error)
+}
+
+// neighborCounter is a Graph's optional fast path (graph/mem has it):
+// the number of neighbours a query would return, without building them.
+type neighborCounter interface {
+	CountNeighbors(ctx context.Context, ref graph.NodeRef, q graph.Query) (int, error)
+}
+
+// setLabel fills en's label fields from its transaction's label and the
+// time that label became known (zero: it came inline with the row).
+func (e *Encoder) setLabel(en *txnEntry, labelTime time.Time) {
+	en.labelRead = true
+	if en.tx.Label == "" {
+		return
+	}
+	en.labelled, en.positive = true, en.tx.Label.Positive()
+	if labelTime.IsZero() {
+		en.known = en.tx.Time.Add(e.cfg.LabelDelay).UnixNano()
+	} else {
+		en.known = labelTime.UnixNano()
+	}
 }
 
 // label fills en's label fields on first use: a label is known from the
@@ -197,15 +234,8 @@ func (e *Encoder) label(ctx context.Context, en *txnEntry) error {
 	if err != nil {
 		return fmt.Errorf("feature: label of transaction %q: %w", en.tx.ID, err)
 	}
-	if n.Label == "" {
-		return nil
-	}
-	en.labelled, en.positive = true, n.Label.Positive()
-	if n.LabelTime.IsZero() {
-		en.known = en.tx.Time.Add(e.cfg.LabelDelay).UnixNano()
-	} else {
-		en.known = n.LabelTime.UnixNano()
-	}
+	en.tx.Label = n.Label
+	e.setLabel(en, n.LabelTime)
 	return nil
 }
 
@@ -256,7 +286,12 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 		}
 		dst[enTypology] = log1p(float64(h))
 	}
-	nb, err := e.g.Neighbors(ctx, ref, graph.Query{Window: graph.Before(t), Limit: e.cfg.DegreeCap}, e.nb[:0])
+	// With a counter, only the Recent transactions need to be read.
+	limit := e.cfg.DegreeCap
+	if _, ok := e.g.(neighborCounter); ok {
+		limit = min(limit, e.cfg.Recent)
+	}
+	nb, err := e.g.Neighbors(ctx, ref, graph.Query{Window: graph.Before(t), Limit: limit}, e.nb[:0])
 	e.nb = nb[:0]
 	if errors.Is(err, graph.ErrNotFound) {
 		return nil
@@ -267,17 +302,31 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 	if len(nb) == 0 {
 		return nil
 	}
-	dst[enDegree] = log1p(float64(len(nb)))
 	dst[enRecency] = log1p(float64(tn-nb[0].Time.UnixNano()) / float64(time.Hour))
+	degree := len(nb)
 	var counts [len(velocityWindows)]int
-	for i := range nb {
-		dt := tn - nb[i].Time.UnixNano()
+	if nc, ok := e.g.(neighborCounter); ok {
+		// The same counts, capped the same way, by binary search.
+		if degree, err = nc.CountNeighbors(ctx, ref, graph.Query{Window: graph.Before(t), Limit: e.cfg.DegreeCap}); err != nil {
+			return fmt.Errorf("feature: count neighbours of %s: %w", ref, err)
+		}
 		for w, d := range velocityWindows {
-			if dt <= int64(d) {
-				counts[w]++
+			q := graph.Query{Window: graph.Window{From: t.Add(-d), To: t}, Limit: e.cfg.DegreeCap}
+			if counts[w], err = nc.CountNeighbors(ctx, ref, q); err != nil {
+				return fmt.Errorf("feature: count neighbours of %s: %w", ref, err)
+			}
+		}
+	} else {
+		for i := range nb {
+			dt := tn - nb[i].Time.UnixNano()
+			for w, d := range velocityWindows {
+				if dt <= int64(d) {
+					counts[w]++
+				}
 			}
 		}
 	}
+	dst[enDegree] = log1p(float64(degree))
 	for w, c := range counts {
 		dst[enCount+w] = log1p(float64(c))
 	}

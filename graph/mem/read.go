@@ -3,6 +3,7 @@ package mem
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/riskgraph/riskgraph/graph"
 )
@@ -62,34 +63,67 @@ func (st *state) node(h handle) graph.Node {
 
 // Transaction implements graph.Store.
 func (s *Store) Transaction(ctx context.Context, id string) (graph.Transaction, error) {
+	var t graph.Transaction
+	st, i, err := s.txn(id)
+	if err != nil {
+		return t, err
+	}
+	st.fillTxn(i, &t)
+	t.Attrs = st.decodeAttrs(st.txns.at(i).attrs)
+	return t, nil
+}
+
+// TransactionCore overwrites *dst with transaction id without its
+// attributes (dst.Attrs is set to nil) and returns when its label became
+// known (zero when it came with the row, or when unlabelled). It is the
+// read feature encoders make hundreds of times per scored transaction:
+// one lookup, no allocation.
+func (s *Store) TransactionCore(ctx context.Context, id string, dst *graph.Transaction) (labelTime time.Time, err error) {
+	st, i, err := s.txn(id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	*dst = graph.Transaction{}
+	st.fillTxn(i, dst)
+	if dst.Label != "" {
+		if t := st.labelTime(txnHandle(i)); t != 0 {
+			labelTime = unixTime(t)
+		}
+	}
+	return labelTime, nil
+}
+
+// txn finds transaction id.
+func (s *Store) txn(id string) (*state, uint32, error) {
 	st, err := s.load()
 	if err != nil {
-		return graph.Transaction{}, err
+		return nil, 0, err
 	}
 	h, ok := st.find(graph.KindTransaction, id)
 	if !ok {
-		return graph.Transaction{}, fmt.Errorf("mem: transaction %q: %w", id, graph.ErrNotFound)
+		return nil, 0, fmt.Errorf("mem: transaction %q: %w", id, graph.ErrNotFound)
 	}
-	r := st.txns.at(h.index())
+	return st, h.index(), nil
+}
+
+// fillTxn sets every field of t but Attrs from transaction i.
+func (st *state) fillTxn(i uint32, t *graph.Transaction) {
+	r := st.txns.at(i)
 	f := st.decodeFields(r.fields)
-	t := graph.Transaction{
-		ID:       st.txnID(h.index()),
-		Time:     unixTime(r.time),
-		Amount:   r.amount,
-		Currency: st.arena.str(f[strCurrency]),
-		Kind:     st.arena.str(f[strKind]),
-		MCC:      st.arena.str(f[strMCC]),
-		Country:  st.arena.str(f[strCountry]),
-		Channel:  st.arena.str(f[strChannel]),
-		Attrs:    st.decodeAttrs(r.attrs),
-		Label:    classNames[r.label.Load()],
-	}
+	t.ID = st.txnID(i)
+	t.Time = unixTime(r.time)
+	t.Amount = r.amount
+	t.Currency = st.arena.str(f[strCurrency])
+	t.Kind = st.arena.str(f[strKind])
+	t.MCC = st.arena.str(f[strMCC])
+	t.Country = st.arena.str(f[strCountry])
+	t.Channel = st.arena.str(f[strChannel])
+	t.Label = classNames[r.label.Load()]
 	for e := graph.EdgeBy; e <= graph.EdgeWithPhone; e++ {
 		if x := r.ent[e-1]; x != 0 {
 			t.SetEntity(e, st.arena.str(st.ents.at(x-1).id))
 		}
 	}
-	return t, nil
 }
 
 // Neighbors implements graph.Store.
@@ -195,6 +229,59 @@ func derefRun(r *run) run {
 		return run{}
 	}
 	return *r
+}
+
+// CountNeighbors returns how many neighbours Neighbors would return for
+// ref and q, without building them: binary searches only. An unknown ref
+// is an error wrapping ErrNotFound.
+func (s *Store) CountNeighbors(ctx context.Context, ref graph.NodeRef, q graph.Query) (int, error) {
+	if err := q.Validate(); err != nil {
+		return 0, fmt.Errorf("mem: count neighbours of %s: %w", ref, err)
+	}
+	st, err := s.load()
+	if err != nil {
+		return 0, err
+	}
+	h, ok := st.find(ref.Kind, ref.ID)
+	if !ok {
+		return 0, fmt.Errorf("mem: count neighbours of %s: %w", ref, graph.ErrNotFound)
+	}
+	from, to := int64(minTime), int64(maxTime)
+	if !q.Window.From.IsZero() {
+		from = q.Window.From.UnixNano()
+	}
+	if !q.Window.To.IsZero() {
+		to = q.Window.To.UnixNano()
+	}
+	n := 0
+	if !h.isEntity() {
+		r := st.txns.at(h.index())
+		if r.time < from || r.time >= to {
+			return 0, nil
+		}
+		for e := graph.EdgeBy; e <= graph.EdgeWithPhone; e++ {
+			if r.ent[e-1] != 0 && (q.Edge == 0 || q.Edge == e) {
+				n++
+			}
+		}
+	} else {
+		en := st.ents.at(h.index())
+		for sl := range en.adj {
+			e := edgeOfSlot(en.kind, sl)
+			if e == 0 || (q.Edge != 0 && q.Edge != e) {
+				continue
+			}
+			main, late := en.adj[sl].Load().view()
+			for _, r := range [2]run{main, derefRun(late)} {
+				lo, hi := span(r.times, from, to)
+				n += hi - lo
+			}
+		}
+	}
+	if q.Limit > 0 {
+		n = min(n, q.Limit)
+	}
+	return n, nil
 }
 
 // Nodes implements graph.Store.
