@@ -2,6 +2,7 @@ package gnn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	G "gorgonia.org/gorgonia"
@@ -140,7 +141,16 @@ type program struct {
 	vm    G.VM
 }
 
+// buildMu serialises building Gorgonia expression graphs. Gorgonia keeps
+// package-level state that graph construction mutates without locks (op
+// groups in internal/encoding, node hash codes), so two goroutines building
+// programs — for one model or for two, as during a hot swap — race. It
+// guards Gorgonia's state, not ours; running built programs needs no lock.
+var buildMu sync.Mutex
+
 func newProgram(d artefact.Dims, p packed, n int) (*program, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	g := G.NewGraph()
 	in := newInputs(d, n)
 	gn, err := buildForward(g, d, p, in)

@@ -258,3 +258,23 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("WithBuckets(0, 4): %v, want ErrConfig", err)
 	}
 }
+
+// Gorgonia's graph construction mutates package-level state: two models
+// compiling their first programs at once must not race (run with -race).
+func TestConcurrentFirstUseOfTwoModels(t *testing.T) {
+	a, b := newTestModel(t, txnDims, 1), newTestModel(t, txnDims, 2)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		m := a
+		if w%2 == 1 {
+			m = b
+		}
+		batch := randBatch(rand.New(rand.NewPCG(uint64(w), 1)), txnDims, 1+w)
+		wg.Go(func() {
+			if _, err := m.Score(batch, nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}

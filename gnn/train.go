@@ -91,10 +91,14 @@ func Train(ctx context.Context, cfg TrainConfig, batches func(epoch int) ([]*sam
 	d, n := cfg.Dims, cfg.Rows
 	p := pack(d, glorot(d, rand.New(rand.NewPCG(cfg.Seed, 0x6e6e))))
 
+	// Building the graph takes buildMu (Gorgonia's package-level state);
+	// running it does not.
+	buildMu.Lock()
 	g := G.NewGraph()
 	in := newInputs(d, n)
 	gn, err := buildForward(g, d, p, in)
 	if err != nil {
+		buildMu.Unlock()
 		return nil, TrainReport{}, err
 	}
 	// Weighted BCE on logits z: c1·softplus(z) − c2·z, with c1 = pw·y+(1−y)
@@ -126,13 +130,16 @@ func Train(ctx context.Context, cfg TrainConfig, batches func(epoch int) ([]*sam
 	}
 	loss, err := build()
 	if err != nil {
+		buildMu.Unlock()
 		return nil, TrainReport{}, fmt.Errorf("gnn: building loss: %w", err)
 	}
 	G.Read(loss, &lossVal)
 	if _, err := G.Grad(loss, gn.weights...); err != nil {
+		buildMu.Unlock()
 		return nil, TrainReport{}, fmt.Errorf("gnn: differentiating: %w", err)
 	}
 	vm := G.NewTapeMachine(g, G.BindDualValues(gn.weights...))
+	buildMu.Unlock()
 	defer vm.Close()
 	opts := []G.SolverOpt{G.WithLearnRate(cfg.LearnRate)}
 	if cfg.L2 > 0 {
