@@ -1,0 +1,255 @@
+package scoring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riskgraph/riskgraph/gnn/artefact"
+	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/rules"
+	"github.com/riskgraph/riskgraph/sampling"
+)
+
+// Graph is what the scorer reads: the sampler's reads.
+type Graph = sampling.Graph
+
+// RuleSource hands out the active rule set (a *rules.Watcher, or Fixed).
+type RuleSource interface{ Current() *rules.Set }
+
+// Fixed is a RuleSource that never changes.
+type Fixed struct{ Set *rules.Set }
+
+// Current implements RuleSource.
+func (f Fixed) Current() *rules.Set { return f.Set }
+
+// ScorerConfig configures a Scorer.
+type ScorerConfig struct {
+	// Deadline applies when the request's context has none (default 50ms).
+	Deadline time.Duration
+	// RulesReserve is the part of the deadline kept for rules and the reply
+	// (default 2ms): the model must answer before deadline − RulesReserve.
+	RulesReserve time.Duration
+	// Seed is the sampling seed.
+	Seed uint64
+	// Record appends the transaction to the log (and so, through the
+	// consumer, to the graph). It runs while the transaction is scored and
+	// the reply waits for it within the deadline; nil records nothing.
+	Record func(ctx context.Context, txn *graph.Transaction) error
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Validate reports the first invalid field.
+func (c ScorerConfig) Validate() error {
+	if c.Deadline < 0 || c.RulesReserve < 0 {
+		return fmt.Errorf("%w: Deadline %v and RulesReserve %v must be >= 0", ErrConfig, c.Deadline, c.RulesReserve)
+	}
+	return nil
+}
+
+func (c ScorerConfig) withDefaults() ScorerConfig {
+	if c.Deadline == 0 {
+		c.Deadline = 50 * time.Millisecond
+	}
+	if c.RulesReserve == 0 {
+		c.RulesReserve = 2 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Scorer authorizes payments: validate → record → sample the
+// transaction's neighbourhood → GNN (micro-batched across concurrent
+// requests) → rules → Decision. When the model cannot answer inside the
+// deadline the decision comes from rules alone, marked Degraded; block
+// lists decline in every mode. Safe for concurrent use.
+type Scorer struct {
+	cfg     ScorerConfig
+	g       Graph
+	rules   RuleSource
+	batcher *Batcher
+	model   atomic.Pointer[installed]
+
+	decisions, degraded, recordErrors atomic.Int64
+}
+
+// installed is a model with the samplers that fit its feature schema.
+type installed struct {
+	id       string
+	samplers sync.Pool // *sampler
+}
+
+type sampler struct {
+	s   *sampling.Sampler
+	row sampling.Batch
+}
+
+// NewScorer returns a Scorer over g with the rules of rs, scoring with b's
+// workers. Install a model with SetModel; until then decisions are
+// degraded (rules alone).
+func NewScorer(g Graph, rs RuleSource, b *Batcher, cfg ScorerConfig) (*Scorer, error) {
+	if g == nil || rs == nil || b == nil {
+		return nil, fmt.Errorf("%w: graph, rules and batcher are required", ErrConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Scorer{cfg: cfg.withDefaults(), g: g, rules: rs, batcher: b}, nil
+}
+
+// SetModel installs a Transaction model for every request that starts from
+// now on; requests in flight finish on the previous one. It fails, keeping
+// the current model, when the model does not fit this build's sampler.
+func (s *Scorer) SetModel(m Model, mf artefact.Manifest) error {
+	if mf.Target != graph.KindTransaction.String() {
+		return fmt.Errorf("%w: model %s scores %s, not transactions", ErrConfig, mf.ModelID(), mf.Target)
+	}
+	spec := mf.Features
+	cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: s.cfg.Seed, Spec: &spec}
+	probe, err := sampling.New(s.g, cfg)
+	if err != nil {
+		return fmt.Errorf("%w: model %s: %w", ErrConfig, mf.ModelID(), err)
+	}
+	if d := probe.Config().Dims(mf.Dims.H); d != mf.Dims {
+		return fmt.Errorf("%w: model %s has dims %+v, the sampler makes %+v", ErrConfig, mf.ModelID(), mf.Dims, d)
+	}
+	in := &installed{id: mf.ModelID()}
+	in.samplers.New = func() any {
+		sm, err := sampling.New(s.g, cfg)
+		if err != nil {
+			return nil // checked above with the same config
+		}
+		return &sampler{s: sm}
+	}
+	in.samplers.Put(&sampler{s: probe})
+	s.batcher.SetModel(m)
+	s.model.Store(in)
+	return nil
+}
+
+// ScorerStats are counters since the Scorer was made.
+type ScorerStats struct {
+	Decisions, Degraded, RecordErrors int64
+	Batcher                           BatcherStats
+}
+
+// Stats returns the counters.
+func (s *Scorer) Stats() ScorerStats {
+	return ScorerStats{Decisions: s.decisions.Load(), Degraded: s.degraded.Load(),
+		RecordErrors: s.recordErrors.Load(), Batcher: s.batcher.Stats()}
+}
+
+// Authorize decides on txn within ctx's deadline (or the configured one).
+// A malformed txn is an error wrapping ErrInvalid and a *graph.FieldError.
+// Other failures of the model path degrade the decision instead of failing
+// it: the caller always gets a decision while the rules can run.
+func (s *Scorer) Authorize(ctx context.Context, txn *graph.Transaction) (Decision, error) {
+	start := s.cfg.Now()
+	if err := txn.Validate(); err != nil {
+		return Decision{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = start.Add(s.cfg.Deadline)
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	recorded := make(chan error, 1)
+	if s.cfg.Record != nil {
+		go func() { recorded <- s.cfg.Record(ctx, txn) }()
+	} else {
+		recorded <- nil
+	}
+
+	rs := s.rules.Current()
+	facts := s.facts(ctx, txn)
+	score, modelID, err := s.modelScore(ctx, txn, deadline.Add(-s.cfg.RulesReserve))
+	hasScore := err == nil
+	res := rs.Evaluate(rules.Input{Txn: txn, Score: float64(score), HasScore: hasScore, Facts: facts})
+
+	d := Decision{Txn: txn.ID, Decision: res.Decision.String(), Rules: res.Version, Degraded: !hasScore, Reasons: []Reason{}, Typologies: []string{}}
+	if hasScore {
+		d.Score, d.Model = float64(score), modelID
+		d.Reasons = append(d.Reasons, Reason{Code: "MODEL_SCORE", Detail: fmt.Sprintf("graph model score %.3f", score), Weight: round(float64(score))})
+	} else {
+		s.degraded.Add(1)
+	}
+	for _, h := range res.Hits {
+		d.Reasons = append(d.Reasons, Reason{Code: h.Code, Detail: h.Detail})
+	}
+	if err := <-recorded; err != nil {
+		s.recordErrors.Add(1)
+	}
+	s.decisions.Add(1)
+	d.LatencyUS = s.cfg.Now().Sub(start).Microseconds()
+	return d, nil
+}
+
+// errNoModel: no model installed yet.
+var errNoModel = errors.New("no model installed")
+
+// modelScore samples txn's neighbourhood and scores it, giving up at
+// until.
+func (s *Scorer) modelScore(ctx context.Context, txn *graph.Transaction, until time.Time) (float32, string, error) {
+	in := s.model.Load()
+	if in == nil {
+		return 0, "", errNoModel
+	}
+	sm, _ := in.samplers.Get().(*sampler)
+	if sm == nil {
+		return 0, "", errNoModel
+	}
+	if err := sm.s.Sample(ctx, []sampling.Target{{Ref: graph.Ref(graph.KindTransaction, txn.ID), Txn: txn}}, &sm.row); err != nil {
+		in.samplers.Put(sm)
+		return 0, "", err
+	}
+	mctx, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	score, err := s.batcher.Score(mctx, &sm.row)
+	if errors.Is(err, ErrDeadline) {
+		// The row may still sit in the batcher's queue: never reuse it.
+		return 0, "", err
+	}
+	in.samplers.Put(sm)
+	return score, in.id, err
+}
+
+// facts counts each of txn's entities' transactions in the rule windows
+// before txn, plus txn itself. Counts only: amounts over a window would
+// cost a read per neighbour in the authorization path (Counter.Amount is
+// txn's own amount).
+func (s *Scorer) facts(ctx context.Context, txn *graph.Transaction) rules.Facts {
+	var f rules.Facts
+	counter, _ := s.g.(interface {
+		CountNeighbors(ctx context.Context, ref graph.NodeRef, q graph.Query) (int, error)
+	})
+	for _, e := range graph.EdgeKinds() {
+		id := txn.Entity(e)
+		if id == "" {
+			continue
+		}
+		k := e.Target()
+		for _, w := range rules.Windows() {
+			c := &f.Velocity[k][w]
+			if c.Count > 0 {
+				continue // an account seen as both payer and payee: once
+			}
+			c.Count, c.Amount = 1, txn.Amount
+			if counter == nil {
+				continue
+			}
+			n, err := counter.CountNeighbors(ctx, graph.Ref(k, id), graph.Query{Window: graph.Window{From: txn.Time.Add(-w.Duration()), To: txn.Time}})
+			if err == nil {
+				c.Count += n
+			}
+		}
+	}
+	return f
+}

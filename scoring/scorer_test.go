@@ -1,0 +1,204 @@
+package scoring_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riskgraph/riskgraph/gnn"
+	"github.com/riskgraph/riskgraph/gnn/defaultmodel"
+	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/graph/mem"
+	"github.com/riskgraph/riskgraph/ingest"
+	"github.com/riskgraph/riskgraph/rules"
+	"github.com/riskgraph/riskgraph/sampling"
+	"github.com/riskgraph/riskgraph/scoring"
+	"github.com/riskgraph/riskgraph/synth"
+)
+
+const testRules = `
+version: "test-1"
+degraded_decision: approve
+lists:
+  block:
+    devices: ["d-stolen"]
+amount:
+  - {id: A1, over: 5000, action: review}
+bands:
+  - {below: 0.5, decision: approve}
+  - {below: 0.9, decision: review}
+  - {decision: decline}
+`
+
+// constant is a model double: every row scores s, after an optional delay.
+type constant struct {
+	s     float32
+	delay time.Duration
+}
+
+func (c constant) Score(b *sampling.Batch, out []float32) ([]float32, error) {
+	time.Sleep(c.delay)
+	out = out[:0]
+	for range b.B {
+		out = append(out, c.s)
+	}
+	return out, nil
+}
+
+type env struct {
+	s      *scoring.Scorer
+	b      *scoring.Batcher
+	recs   atomic.Int64
+	recErr atomic.Bool
+	last   graph.Transaction
+}
+
+func newEnv(t *testing.T, m scoring.Model) *env {
+	t.Helper()
+	ctx := context.Background()
+	g := mem.New()
+	tok, _ := ingest.NewTokenizer(make([]byte, 32))
+	e := &env{}
+	if _, err := synth.Generate(ctx, synth.Config{Seed: 4, Users: 150, Days: 7}, func(tx *graph.Transaction) error {
+		c := *tx
+		c.Card = tok.Card(c.Card)
+		e.last = c
+		_, err := g.Apply(ctx, graph.Mutation{Txn: &c})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rules.Load(strings.NewReader(testRules), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := scoring.NewBatcher(nil, scoring.BatcherConfig{})
+	t.Cleanup(b.Close)
+	s, err := scoring.NewScorer(g, scoring.Fixed{Set: rs}, b, scoring.ScorerConfig{Record: func(context.Context, *graph.Transaction) error {
+		e.recs.Add(1)
+		if e.recErr.Load() {
+			return errors.New("log unavailable")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m == nil {
+		if m, err = gnn.New(a.Manifest, a.Tensors); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetModel(m, a.Manifest); err != nil {
+		t.Fatal(err)
+	}
+	e.s, e.b = s, b
+	return e
+}
+
+// next is a new transaction by the last generated one's user, just after it.
+func (e *env) next(id string, amount float64, device string) *graph.Transaction {
+	tx := e.last
+	tx.ID, tx.Time, tx.Amount, tx.Label, tx.Attrs = id, e.last.Time.Add(time.Minute), amount, "", nil
+	if device != "" {
+		tx.Device = device
+	}
+	return &tx
+}
+
+func TestAuthorizeDecisions(t *testing.T) {
+	tests := []struct {
+		name     string
+		score    float32
+		amount   float64
+		device   string
+		want     string
+		wantCode string
+	}{
+		{"low score approves", 0.1, 20, "", "approve", "MODEL_SCORE"},
+		{"middle score reviews", 0.7, 20, "", "review", "MODEL_SCORE"},
+		{"high score declines", 0.95, 20, "", "decline", "MODEL_SCORE"},
+		{"amount rule reviews a low score", 0.1, 9000, "", "review", "AMOUNT_OVER_LIMIT"},
+		{"block list declines a low score", 0.1, 20, "d-stolen", "decline", "BLOCK_LIST_DEVICE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, constant{s: tc.score})
+			d, err := e.s.Authorize(context.Background(), e.next("new-1", tc.amount, tc.device))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Decision != tc.want || d.Degraded || d.Rules != "test-1" || !strings.HasPrefix(d.Model, "riskgraph-default@") {
+				t.Errorf("decision = %+v, want %s, not degraded, rules test-1", d, tc.want)
+			}
+			codes := ""
+			for _, r := range d.Reasons {
+				codes += r.Code + " "
+			}
+			if !strings.Contains(codes, tc.wantCode) {
+				t.Errorf("reasons %q lack %s", codes, tc.wantCode)
+			}
+			if e.recs.Load() != 1 {
+				t.Errorf("transaction recorded %d times, want 1", e.recs.Load())
+			}
+		})
+	}
+}
+
+// A model slower than the deadline degrades to rules: the reply comes
+// long before the model would have, and the block list still declines.
+func TestAuthorizeDegradesAtDeadline(t *testing.T) {
+	e := newEnv(t, constant{s: 0.1, delay: 2 * time.Second})
+	for _, tc := range []struct{ device, want string }{{"", "approve"}, {"d-stolen", "decline"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		start := time.Now()
+		d, err := e.s.Authorize(ctx, e.next("slow-"+tc.device, 20, tc.device))
+		elapsed := time.Since(start)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Degraded || d.Model != "" || d.Decision != tc.want {
+			t.Errorf("device %q: decision %+v, want degraded %s", tc.device, d, tc.want)
+		}
+		// Functional, not a performance bound: the model takes 2 s.
+		if elapsed > time.Second {
+			t.Errorf("Authorize waited %v for a 2 s model despite a 20 ms deadline", elapsed)
+		}
+	}
+	if st := e.s.Stats(); st.Degraded != 2 || st.Decisions != 2 {
+		t.Errorf("stats = %+v, want 2 degraded of 2", st)
+	}
+}
+
+func TestAuthorizeRealModelAndBadInput(t *testing.T) {
+	e := newEnv(t, nil)
+	d, err := e.s.Authorize(context.Background(), e.next("real-1", 35, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Degraded || d.Score <= 0 || d.Score >= 1 {
+		t.Errorf("decision with the built-in model = %+v", d)
+	}
+	bad := e.next("", 10, "")
+	_, err = e.s.Authorize(context.Background(), bad)
+	var fe *graph.FieldError
+	if !errors.Is(err, scoring.ErrInvalid) || !errors.As(err, &fe) || fe.Field != "id" {
+		t.Errorf("Authorize(no id) = %v, want ErrInvalid naming id", err)
+	}
+	// A failing log does not fail the decision; it is counted.
+	e.recErr.Store(true)
+	if _, err := e.s.Authorize(context.Background(), e.next("real-2", 35, "")); err != nil {
+		t.Fatal(err)
+	}
+	if e.s.Stats().RecordErrors != 1 {
+		t.Errorf("record errors = %d, want 1", e.s.Stats().RecordErrors)
+	}
+}
