@@ -41,6 +41,9 @@ type envConfig struct {
 	// snapshots are then off: a snapshot must never get ahead of what the
 	// log has on disk.
 	SyncInterval time.Duration
+	// Listen opens the embedded NATS server to clients at host:port ("" =
+	// in-process only).
+	Listen string
 }
 
 // env is the embedded deployment over one data directory: an in-process
@@ -90,7 +93,7 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	if cfg.SyncInterval > 0 {
 		cfg.CheckpointEvery, cfg.CheckpointInterval = 0, 0
 	}
-	natsCfg := natsd.Config{StoreDir: filepath.Join(cfg.DataDir, natsDir), SyncInterval: cfg.SyncInterval, Logger: log}
+	natsCfg := natsd.Config{StoreDir: filepath.Join(cfg.DataDir, natsDir), SyncInterval: cfg.SyncInterval, Listen: cfg.Listen, Logger: log}
 	if e.srv, err = natsd.Start(ctx, natsCfg); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ Start with:
 		m.graphCommand(g),
 		m.modelCommand(g),
 		m.scoreCommand(g),
+		m.serveCommand(g),
 	)
 	return root
 }

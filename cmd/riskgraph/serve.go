@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/riskgraph/riskgraph/gnn"
+	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/ingest/stream"
+	"github.com/riskgraph/riskgraph/rules"
+	"github.com/riskgraph/riskgraph/scoring"
+	"github.com/riskgraph/riskgraph/scoring/natsvc"
+)
+
+type serveFlags struct {
+	dataDir    string
+	natsListen string
+	httpListen string
+	model      string
+	rulesFile  string
+	deadline   time.Duration
+}
+
+func (m *Main) serveCommand(g *globals) *cobra.Command {
+	f := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve --data-dir D",
+		Short: "Authorize payments over NATS (embedded NATS, graph, model and rules by default)",
+		Long: `serve starts the embedded stack: a NATS server with JetStream (file store,
+every write synced) listening on --nats-listen, the graph restored from the
+data dir and kept up to date from the log, the built-in model (or --model)
+and rules (or --rules, reloaded when the file changes). Payment services
+send transactions to riskgraph.v1.authorize (NATS micro service "riskgraph",
+queue group riskgraph) and get a decision within their deadline. Metrics,
+/healthz and /readyz are served on --http-listen. SIGINT/SIGTERM drain
+in-flight requests, then snapshot the graph.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return m.runServe(cmd.Context(), g, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dataDir, "data-dir", "", "data directory of the embedded deployment")
+	fl.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "client address of the embedded NATS server")
+	fl.StringVar(&f.httpListen, "http-listen", "127.0.0.1:9464", "address for /metrics, /healthz and /readyz")
+	fl.StringVar(&f.model, "model", "", "model directory (default: the built-in model)")
+	fl.StringVar(&f.rulesFile, "rules", "", "rules file, reloaded on change (default: the built-in rules)")
+	fl.DurationVar(&f.deadline, "deadline", 50*time.Millisecond, "decision deadline when a request sets none")
+	return cmd
+}
+
+// serveMetrics are the Prometheus series serve exports.
+type serveMetrics struct {
+	reg       *prometheus.Registry
+	latency   prometheus.Histogram
+	decisions *prometheus.CounterVec
+	degraded  prometheus.Counter
+	lag       prometheus.GaugeFunc
+	model     *prometheus.GaugeVec
+}
+
+func newServeMetrics(lag func() float64) *serveMetrics {
+	sm := &serveMetrics{reg: prometheus.NewRegistry()}
+	sm.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "riskgraph_decision_latency_seconds",
+		Help: "Time to decide on one authorization.", Buckets: prometheus.ExponentialBuckets(50e-6, 2, 14)})
+	sm.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "riskgraph_decisions_total",
+		Help: "Decisions by outcome."}, []string{"decision"})
+	sm.degraded = prometheus.NewCounter(prometheus.CounterOpts{Name: "riskgraph_degraded_total",
+		Help: "Decisions taken by rules alone because the model missed the deadline."})
+	sm.lag = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "riskgraph_ingest_lag_messages",
+		Help: "Log messages not yet applied to the graph."}, lag)
+	sm.model = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "riskgraph_model_info",
+		Help: "The model in use (value 1)."}, []string{"model", "rules"})
+	sm.reg.MustRegister(sm.latency, sm.decisions, sm.degraded, sm.lag, sm.model,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return sm
+}
+
+// metered wraps the scorer to record every decision.
+type metered struct {
+	s *scoring.Scorer
+	m *serveMetrics
+}
+
+func (a metered) Authorize(ctx context.Context, txn *graph.Transaction) (scoring.Decision, error) {
+	d, err := a.s.Authorize(ctx, txn)
+	if err == nil {
+		a.m.latency.Observe(float64(d.LatencyUS) / 1e6)
+		a.m.decisions.WithLabelValues(d.Decision).Inc()
+		if d.Degraded {
+			a.m.degraded.Inc()
+		}
+	}
+	return d, err
+}
+
+func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
+	log, err := g.logger(m.Stderr)
+	if err != nil {
+		return err
+	}
+	if f.deadline <= 0 || f.deadline > natsvc.DefaultMaxDeadline {
+		return usagef("--deadline %v: want > 0 and at most %v", f.deadline, natsvc.DefaultMaxDeadline)
+	}
+	a, err := loadModel(f.model)
+	if err != nil {
+		return err
+	}
+	model, err := gnn.New(a.Manifest, a.Tensors)
+	if err != nil {
+		return err
+	}
+	var rs scoring.RuleSource
+	var watcher *rules.Watcher
+	if f.rulesFile != "" {
+		if watcher, err = rules.NewWatcher(rules.WatchConfig{Path: f.rulesFile,
+			OnError: func(err error) { log.Error("rules reload refused; keeping the current rules", "err", err) }}); err != nil {
+			return err
+		}
+		rs = watcher
+	} else {
+		set, err := rules.Default()
+		if err != nil {
+			return err
+		}
+		rs = scoring.Fixed{Set: set}
+	}
+	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Listen: f.natsListen,
+		CheckpointEvery: 500_000, CheckpointInterval: 5 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if err := e.catchUp(ctx, 0); err != nil {
+		return err
+	}
+	pub, err := stream.NewPublisher(e.js, stream.PublisherConfig{})
+	if err != nil {
+		return err
+	}
+	batcher, err := scoring.NewBatcher(nil, scoring.BatcherConfig{})
+	if err != nil {
+		return err
+	}
+	defer batcher.Close()
+	scorer, err := scoring.NewScorer(e.store, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
+		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := pub.Publish(ctx, t); return err }})
+	if err != nil {
+		return err
+	}
+	if err := scorer.SetModel(model, a.Manifest); err != nil {
+		return err
+	}
+	var ready atomic.Bool
+	metrics := newServeMetrics(func() float64 {
+		last, err := e.lastSeq(context.Background())
+		if err != nil {
+			return 0
+		}
+		return float64(last) - float64(e.cons.Stats().Resolved)
+	})
+	metrics.model.WithLabelValues(a.ModelID(), rs.Current().Version()).Set(1)
+
+	svc, err := natsvc.Start(e.nc, metered{scorer, metrics}, natsvc.Config{Tokenizer: e.tok, DefaultDeadline: f.deadline, Logger: log})
+	if err != nil {
+		return err
+	}
+	httpSrv, httpAddr, err := startHTTP(f.httpListen, metrics.reg, &ready, log)
+	if err != nil {
+		svc.Stop()
+		return err
+	}
+	if watcher != nil {
+		go watcher.Run(ctx)
+	}
+	ready.Store(true)
+	fmt.Fprintf(m.Stdout, "riskgraph ready: authorize on %s subject riskgraph.v1.authorize (model %s, rules %s); metrics on http://%s/metrics; data in %s\n",
+		e.srv.ClientURL(), a.ModelID(), rs.Current().Version(), httpAddr, filepath.Clean(f.dataDir))
+
+	<-ctx.Done()
+	ready.Store(false)
+	log.Info("shutting down: draining in-flight requests")
+	if err := svc.Stop(); err != nil {
+		log.Error("draining the authorization service", "err", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	httpSrv.Shutdown(sctx)
+	batcher.Close()
+	return e.shutdown(context.WithoutCancel(ctx))
+}
+
+// startHTTP serves /metrics, /healthz (alive) and /readyz (serving).
+func startHTTP(addr string, reg *prometheus.Registry, ready *atomic.Bool, log *slog.Logger) (*http.Server, string, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("--http-listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	return srv, ln.Addr().String(), nil
+}

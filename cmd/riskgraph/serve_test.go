@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/riskgraph/riskgraph/scoring"
+)
+
+var readyLine = regexp.MustCompile(`authorize on (nats://\S+) .* metrics on http://(\S+)/metrics`)
+
+func TestServeAuthorizesOverNATS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run; skipped with -short")
+	}
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "t.csv")
+	dataDir := filepath.Join(dir, "data")
+	mustRun(t, "gen", "--seed", "8", "--users", "150", "--days", "7", "--out", csvPath)
+	mustRun(t, "ingest", "--data-dir", dataDir, csvPath)
+	before, _ := mustRun(t, "graph", "stats", "--data-dir", dataDir, "--json")
+
+	pr, pw := io.Pipe()
+	m := NewMain()
+	m.Stdout, m.Stderr = pw, io.Discard
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"})
+		pw.Close()
+	}()
+	var natsURL, httpAddr string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if mm := readyLine.FindStringSubmatch(sc.Text()); mm != nil {
+			natsURL, httpAddr = mm[1], mm[2]
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if natsURL == "" {
+		cancel()
+		t.Fatalf("serve printed no ready line (exit: %v)", <-done)
+	}
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	body := `{"id":"live-1","time":"2026-01-08T12:00:00Z","amount":42.5,"currency":"EUR","kind":"card","user":"u7","card":"4111111111111111","device":"d-new","merchant":"m3","deadline_ms":200}`
+	msg, err := nc.Request("riskgraph.v1.authorize", []byte(body), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(msg.Data), "4111111111111111") {
+		t.Error("the reply echoes the card number")
+	}
+	var d scoring.Decision
+	if err := json.Unmarshal(msg.Data, &d); err != nil || d.Txn != "live-1" || d.Decision == "" || d.Rules == "" || len(d.Reasons) == 0 {
+		t.Fatalf("reply %s (%v): want a decision with reasons for live-1", msg.Data, err)
+	}
+	bad, err := nc.Request("riskgraph.v1.authorize", []byte(`{"id":"x","time":"yesterday","amount":1}`), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := bad.Header.Get("Nats-Service-Error-Code"); code != "400" || !strings.Contains(bad.Header.Get("Nats-Service-Error"), "time") {
+		t.Errorf("malformed request: code %q, error %q; want 400 naming time", code, bad.Header.Get("Nats-Service-Error"))
+	}
+	for path, want := range map[string]string{"/readyz": "ready", "/healthz": "ok", "/metrics": `riskgraph_decisions_total{decision="` + d.Decision + `"} 1`} {
+		resp, err := http.Get("http://" + httpAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve exited with %v", err)
+	}
+	// The authorized transaction went through the log into the graph.
+	after, _ := mustRun(t, "graph", "stats", "--data-dir", dataDir, "--json")
+	var b0, b1 graphStats
+	json.Unmarshal([]byte(before), &b0)
+	json.Unmarshal([]byte(after), &b1)
+	if b1.LastSeq != b0.LastSeq+1 {
+		t.Errorf("log sequence %d → %d, want one more message (the authorized transaction)", b0.LastSeq, b1.LastSeq)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dataDir, "graph.snap"))
+	if strings.Contains(string(raw), "4111111111111111") {
+		t.Error("the snapshot holds the card number")
+	}
+}
