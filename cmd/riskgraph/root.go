@@ -45,6 +45,8 @@ Start with:
 		m.modelCommand(g),
 		m.scoreCommand(g),
 		m.serveCommand(g),
+		m.authorizeCommand(g),
+		m.benchCommand(g),
 	)
 	return root
 }
