@@ -75,6 +75,9 @@ type Scorer struct {
 	rules   RuleSource
 	batcher *Batcher
 	model   atomic.Pointer[installed]
+	shadow  atomic.Pointer[shadow]
+	// shadowMu orders SetShadow's closing of a queue after every send.
+	shadowMu sync.RWMutex
 
 	decisions, degraded, recordErrors atomic.Int64
 }
@@ -137,12 +140,17 @@ func (s *Scorer) SetModel(m Model, mf artefact.Manifest) error {
 type ScorerStats struct {
 	Decisions, Degraded, RecordErrors int64
 	Batcher                           BatcherStats
+	Shadow                            ShadowStats // zero without a shadow model
 }
 
 // Stats returns the counters.
 func (s *Scorer) Stats() ScorerStats {
-	return ScorerStats{Decisions: s.decisions.Load(), Degraded: s.degraded.Load(),
+	st := ScorerStats{Decisions: s.decisions.Load(), Degraded: s.degraded.Load(),
 		RecordErrors: s.recordErrors.Load(), Batcher: s.batcher.Stats()}
+	if sh := s.shadow.Load(); sh != nil {
+		st.Shadow = ShadowStats{Model: sh.id, Scored: sh.scored.Load(), Dropped: sh.dropped.Load(), Failed: sh.failed.Load()}
+	}
+	return st
 }
 
 // Authorize decides on txn within ctx's deadline (or the configured one).
@@ -189,6 +197,7 @@ func (s *Scorer) Authorize(ctx context.Context, txn *graph.Transaction) (Decisio
 	}
 	s.decisions.Add(1)
 	d.LatencyUS = s.cfg.Now().Sub(start).Microseconds()
+	s.offer(txn, d)
 	return d, nil
 }
 

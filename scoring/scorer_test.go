@@ -202,3 +202,37 @@ func TestAuthorizeRealModelAndBadInput(t *testing.T) {
 		t.Errorf("record errors = %d, want 1", e.s.Stats().RecordErrors)
 	}
 }
+
+// A shadow model scores the same traffic and is recorded, but never
+// decides.
+func TestShadowModelIsRecordedNotUsed(t *testing.T) {
+	e := newEnv(t, constant{s: 0.1})
+	a, _ := defaultmodel.Load()
+	got := make(chan scoring.ShadowScore, 10)
+	if err := e.s.SetShadow(constant{s: 0.95}, a.Manifest, func(s scoring.ShadowScore) { got <- s }); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.s.Authorize(context.Background(), e.next("shadowed", 20, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Decision != "approve" || d.Score != float64(float32(0.1)) {
+		t.Errorf("decision %+v: the shadow's 0.95 must not decide", d)
+	}
+	s := <-got
+	if s.Txn != "shadowed" || s.Score != float64(float32(0.95)) || s.PrimaryScore != d.Score || s.PrimaryModel != d.Model {
+		t.Errorf("shadow record = %+v", s)
+	}
+	// Removing the shadow stops the recording.
+	if err := e.s.SetShadow(nil, a.Manifest, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Authorize(context.Background(), e.next("unshadowed", 20, "")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		t.Errorf("a removed shadow still recorded %+v", s)
+	default:
+	}
+}

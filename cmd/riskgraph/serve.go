@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riskgraph/riskgraph/gnn"
+	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/ingest/stream"
 	"github.com/riskgraph/riskgraph/rules"
@@ -30,6 +31,7 @@ type serveFlags struct {
 	model      string
 	rulesFile  string
 	deadline   time.Duration
+	shadow     string
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -55,6 +57,7 @@ in-flight requests, then snapshot the graph.`,
 	fl.StringVar(&f.model, "model", "", "model directory (default: the built-in model)")
 	fl.StringVar(&f.rulesFile, "rules", "", "rules file, reloaded on change (default: the built-in rules)")
 	fl.DurationVar(&f.deadline, "deadline", 50*time.Millisecond, "decision deadline when a request sets none")
+	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory: scores the same traffic, recorded in metrics, never decides")
 	return cmd
 }
 
@@ -66,6 +69,7 @@ type serveMetrics struct {
 	degraded  prometheus.Counter
 	lag       prometheus.GaugeFunc
 	model     *prometheus.GaugeVec
+	shadowGap prometheus.Histogram
 }
 
 func newServeMetrics(lag func() float64) *serveMetrics {
@@ -80,7 +84,9 @@ func newServeMetrics(lag func() float64) *serveMetrics {
 		Help: "Log messages not yet applied to the graph."}, lag)
 	sm.model = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "riskgraph_model_info",
 		Help: "The model in use (value 1)."}, []string{"model", "rules"})
-	sm.reg.MustRegister(sm.latency, sm.decisions, sm.degraded, sm.lag, sm.model,
+	sm.shadowGap = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "riskgraph_shadow_score_gap",
+		Help: "Shadow model score minus the primary's, per decision scored by both.", Buckets: prometheus.LinearBuckets(-1, 0.1, 21)})
+	sm.reg.MustRegister(sm.latency, sm.decisions, sm.degraded, sm.lag, sm.model, sm.shadowGap,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return sm
 }
@@ -169,6 +175,24 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		return float64(last) - float64(e.cons.Stats().Resolved)
 	})
 	metrics.model.WithLabelValues(a.ModelID(), rs.Current().Version()).Set(1)
+	if f.shadow != "" {
+		sa, err := artefact.Load(f.shadow)
+		if err != nil {
+			return fmt.Errorf("--shadow-model: %w", err)
+		}
+		sm, err := gnn.New(sa.Manifest, sa.Tensors)
+		if err != nil {
+			return fmt.Errorf("--shadow-model: %w", err)
+		}
+		if err := scorer.SetShadow(sm, sa.Manifest, func(s scoring.ShadowScore) {
+			if s.PrimaryModel != "" {
+				metrics.shadowGap.Observe(s.Score - s.PrimaryScore)
+			}
+		}); err != nil {
+			return err
+		}
+		defer scorer.SetShadow(nil, sa.Manifest, nil)
+	}
 
 	svc, err := natsvc.Start(e.nc, metered{scorer, metrics}, natsvc.Config{Tokenizer: e.tok, DefaultDeadline: f.deadline, Logger: log})
 	if err != nil {

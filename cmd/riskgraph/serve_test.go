@@ -37,7 +37,8 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"})
+		done <- m.Run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+			"--shadow-model", filepath.Join("..", "..", "gnn", "defaultmodel", "model")})
 		pw.Close()
 	}()
 	var natsURL, httpAddr string
@@ -93,6 +94,10 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	if err := json.Unmarshal(raw, &br); err != nil || br.Requests != 200 || br.Errors != 0 || br.Replies != 200 || br.P99ms <= 0 {
 		t.Errorf("bench result %s (%v): want 200 requests answered without errors", raw, err)
 	}
+	// The shadow (here the built-in model itself) scored the same traffic.
+	waitFor(t, func() bool {
+		return strings.Contains(get(t, "http://"+httpAddr+"/metrics"), "riskgraph_shadow_score_gap_count 202")
+	})
 	for path, want := range map[string]string{"/readyz": "ready", "/healthz": "ok", "/metrics": `riskgraph_decision_latency_seconds_count 202`} {
 		resp, err := http.Get("http://" + httpAddr + path)
 		if err != nil {
@@ -120,4 +125,26 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	if strings.Contains(string(raw), "4111111111111111") {
 		t.Error("the snapshot holds the card number")
 	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// waitFor polls cond for up to 10 s: for work that finishes asynchronously.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Error("condition not reached in 10 s")
 }
