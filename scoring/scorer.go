@@ -177,7 +177,7 @@ func (s *Scorer) Authorize(ctx context.Context, txn *graph.Transaction) (Decisio
 	}
 
 	rs := s.rules.Current()
-	facts := s.facts(ctx, txn)
+	facts := VelocityFacts(ctx, s.g, txn)
 	score, modelID, err := s.modelScore(ctx, txn, deadline.Add(-s.cfg.RulesReserve))
 	hasScore := err == nil
 	res := rs.Evaluate(rules.Input{Txn: txn, Score: float64(score), HasScore: hasScore, Facts: facts})
@@ -230,13 +230,14 @@ func (s *Scorer) modelScore(ctx context.Context, txn *graph.Transaction, until t
 	return score, in.id, err
 }
 
-// facts counts each of txn's entities' transactions in the rule windows
-// before txn, plus txn itself. Counts only: amounts over a window would
+// VelocityFacts counts each of txn's entities' transactions in the rule
+// windows strictly before txn, plus txn itself: the facts the scorer gives
+// the rules, and backtests replay. Counts only: amounts over a window would
 // cost a read per neighbour in the authorization path (Counter.Amount is
-// txn's own amount).
-func (s *Scorer) facts(ctx context.Context, txn *graph.Transaction) rules.Facts {
+// txn's own amount). Without a counting fast path on g, counts are 1.
+func VelocityFacts(ctx context.Context, g Graph, txn *graph.Transaction) rules.Facts {
 	var f rules.Facts
-	counter, _ := s.g.(interface {
+	counter, _ := g.(interface {
 		CountNeighbors(ctx context.Context, ref graph.NodeRef, q graph.Query) (int, error)
 	})
 	for _, e := range graph.EdgeKinds() {

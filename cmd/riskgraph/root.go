@@ -47,6 +47,7 @@ Start with:
 		m.serveCommand(g),
 		m.authorizeCommand(g),
 		m.benchCommand(g),
+		m.rulesCommand(g),
 	)
 	return root
 }
