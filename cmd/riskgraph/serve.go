@@ -32,6 +32,7 @@ type serveFlags struct {
 	rulesFile  string
 	deadline   time.Duration
 	shadow     string
+	rulesPoll  time.Duration
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -57,6 +58,7 @@ in-flight requests, then snapshot the graph.`,
 	fl.StringVar(&f.model, "model", "", "model directory (default: the built-in model)")
 	fl.StringVar(&f.rulesFile, "rules", "", "rules file, reloaded on change (default: the built-in rules)")
 	fl.DurationVar(&f.deadline, "deadline", 50*time.Millisecond, "decision deadline when a request sets none")
+	fl.DurationVar(&f.rulesPoll, "rules-poll", 5*time.Second, "how often --rules is checked for changes")
 	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory: scores the same traffic, recorded in metrics, never decides")
 	return cmd
 }
@@ -128,7 +130,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	var rs scoring.RuleSource
 	var watcher *rules.Watcher
 	if f.rulesFile != "" {
-		if watcher, err = rules.NewWatcher(rules.WatchConfig{Path: f.rulesFile,
+		if watcher, err = rules.NewWatcher(rules.WatchConfig{Path: f.rulesFile, Interval: f.rulesPoll,
 			OnError: func(err error) { log.Error("rules reload refused; keeping the current rules", "err", err) }}); err != nil {
 			return err
 		}
