@@ -22,10 +22,11 @@ import (
 
 // Layout of a data directory.
 const (
-	snapshotFile = "graph.snap"
-	panKeyFile   = "pan.key"
-	natsDir      = "nats"
-	lockFile     = "LOCK"
+	snapshotFile  = "graph.snap"
+	panKeyFile    = "pan.key"
+	signalKeyFile = "signal.key"
+	natsDir       = "nats"
+	lockFile      = "LOCK"
 )
 
 // envConfig says how to open a data directory.

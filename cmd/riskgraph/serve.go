@@ -18,10 +18,14 @@ import (
 	"github.com/riskgraph/riskgraph/gnn"
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/ingest"
 	"github.com/riskgraph/riskgraph/ingest/stream"
+	"github.com/riskgraph/riskgraph/plugin/creative"
+	"github.com/riskgraph/riskgraph/plugin/personalization"
 	"github.com/riskgraph/riskgraph/rules"
 	"github.com/riskgraph/riskgraph/scoring"
 	"github.com/riskgraph/riskgraph/scoring/natsvc"
+	"github.com/riskgraph/riskgraph/signal"
 )
 
 type serveFlags struct {
@@ -93,22 +97,59 @@ func newServeMetrics(lag func() float64) *serveMetrics {
 	return sm
 }
 
-// metered wraps the scorer to record every decision.
+// metered wraps the scorer to record every decision and hand it to the
+// signal router (which never blocks: plug-ins have bounded queues).
 type metered struct {
-	s *scoring.Scorer
-	m *serveMetrics
+	s      *scoring.Scorer
+	m      *serveMetrics
+	router *signal.Router
 }
 
 func (a metered) Authorize(ctx context.Context, txn *graph.Transaction) (scoring.Decision, error) {
 	d, err := a.s.Authorize(ctx, txn)
-	if err == nil {
-		a.m.latency.Observe(float64(d.LatencyUS) / 1e6)
-		a.m.decisions.WithLabelValues(d.Decision).Inc()
-		if d.Degraded {
-			a.m.degraded.Inc()
-		}
+	if err != nil {
+		return d, err
 	}
-	return d, err
+	a.m.latency.Observe(float64(d.LatencyUS) / 1e6)
+	a.m.decisions.WithLabelValues(d.Decision).Inc()
+	if d.Degraded {
+		a.m.degraded.Inc()
+	}
+	reasons := make([]signal.Reason, len(d.Reasons))
+	for i, r := range d.Reasons {
+		reasons[i] = signal.Reason(r)
+	}
+	a.router.Route(ctx, signal.Decision{Txn: txn, Score: d.Score, Decision: d.Decision, Reasons: reasons,
+		Typologies: d.Typologies, Model: d.Model, Time: txn.Time})
+	return d, nil
+}
+
+// newRouter starts the signal router with the reference plug-ins
+// in-process, publishing filtered signals on riskgraph.v1.signal.<band>.
+func newRouter(dataDir string, m *Main, pub signal.Publisher, log *slog.Logger) (*signal.Router, error) {
+	key, err := ingest.LoadOrCreateKey(filepath.Join(dataDir, signalKeyFile), m.Rand)
+	if err != nil {
+		return nil, err
+	}
+	r, err := signal.New(signal.Config{SubjectKey: key, Publisher: pub, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	p, err := personalization.New(personalization.Config{})
+	if err != nil {
+		return nil, err
+	}
+	c, err := creative.New(creative.Config{})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Register(p, signal.RegisterOptions{Name: "personalization"}); err != nil {
+		return nil, err
+	}
+	if err := r.Register(c, signal.RegisterOptions{Name: "creative"}); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
@@ -196,7 +237,12 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		defer scorer.SetShadow(nil, sa.Manifest, nil)
 	}
 
-	svc, err := natsvc.Start(e.nc, metered{scorer, metrics}, natsvc.Config{Tokenizer: e.tok, DefaultDeadline: f.deadline, Logger: log})
+	router, err := newRouter(f.dataDir, m, e.nc, log)
+	if err != nil {
+		return err
+	}
+	defer router.Close(context.WithoutCancel(ctx))
+	svc, err := natsvc.Start(e.nc, metered{scorer, metrics, router}, natsvc.Config{Tokenizer: e.tok, DefaultDeadline: f.deadline, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -220,6 +266,9 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := router.Close(sctx); err != nil {
+		log.Error("closing the signal router", "err", err)
+	}
 	httpSrv.Shutdown(sctx)
 	batcher.Close()
 	return e.shutdown(context.WithoutCancel(ctx))

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/riskgraph/riskgraph/scoring"
+	"github.com/riskgraph/riskgraph/signal"
 )
 
 var readyLine = regexp.MustCompile(`authorize on (nats://\S+) .* metrics on http://(\S+)/metrics`)
@@ -60,6 +61,12 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	}
 	defer nc.Close()
 
+	signals := make(chan *nats.Msg, 512)
+	sigSub, err := nc.ChanSubscribe("riskgraph.v1.signal.>", signals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sigSub.Unsubscribe()
 	body := `{"id":"live-1","time":"2026-01-08T12:00:00Z","amount":42.5,"currency":"EUR","kind":"card","user":"u7","card":"4111111111111111","device":"d-new","merchant":"m3","deadline_ms":200}`
 	msg, err := nc.Request("riskgraph.v1.authorize", []byte(body), 5*time.Second)
 	if err != nil {
@@ -71,6 +78,18 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	var d scoring.Decision
 	if err := json.Unmarshal(msg.Data, &d); err != nil || d.Txn != "live-1" || d.Decision == "" || d.Rules == "" || len(d.Reasons) == 0 {
 		t.Fatalf("reply %s (%v): want a decision with reasons for live-1", msg.Data, err)
+	}
+	select {
+	case sm := <-signals:
+		sg, err := signal.Decode(sm.Data)
+		if err != nil || sg.Txn != "live-1" || sg.Subject == "" || strings.Contains(string(sm.Data), `"u7"`) || sg.Compliance != nil {
+			t.Errorf("signal %s (%v): want live-1's, pseudonymous, without a compliance section", sm.Data, err)
+		}
+		if !strings.HasSuffix(sm.Subject, "."+string(sg.Band)) {
+			t.Errorf("signal on %s carries band %s", sm.Subject, sg.Band)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no risk signal published for the authorized transaction")
 	}
 	bad, err := nc.Request("riskgraph.v1.authorize", []byte(`{"id":"x","time":"yesterday","amount":1}`), 5*time.Second)
 	if err != nil {
