@@ -41,11 +41,12 @@ fuzz:
 	  done; \
 	done
 
-# Generate a month of traffic for 2,000 customers and ingest it into ./data.
+# The whole product on one machine: a month of labelled traffic for 2,000
+# customers, history streamed into the graph, the last two days authorized
+# live over NATS, then the scorecard. Starts from a fresh data/demo.
 demo: build
-	./bin/riskgraph gen --seed 1 --users 2000 --days 30 --format csv --out data/demo.csv
-	./bin/riskgraph ingest --data-dir data data/demo.csv
-	./bin/riskgraph graph stats --data-dir data
+	rm -rf data/demo
+	./bin/riskgraph demo --data-dir data/demo
 
 # Retrain the default model embedded by gnn/defaultmodel (about 10 s).
 model:

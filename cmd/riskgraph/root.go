@@ -48,6 +48,7 @@ Start with:
 		m.authorizeCommand(g),
 		m.benchCommand(g),
 		m.rulesCommand(g),
+		m.demoCommand(g),
 	)
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,10 @@ in-flight requests, then snapshot the graph.`,
 	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory: scores the same traffic, recorded in metrics, never decides")
 	return cmd
 }
+
+// readyLine matches the line serve prints when it is ready, capturing the
+// NATS URL and the metrics address (demo and tests start serve in-process).
+var readyLine = regexp.MustCompile(`authorize on (nats://\S+) .* metrics on http://(\S+)/metrics`)
 
 // serveMetrics are the Prometheus series serve exports.
 type serveMetrics struct {

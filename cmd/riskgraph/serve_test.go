@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +17,6 @@ import (
 	"github.com/riskgraph/riskgraph/scoring"
 	"github.com/riskgraph/riskgraph/signal"
 )
-
-var readyLine = regexp.MustCompile(`authorize on (nats://\S+) .* metrics on http://(\S+)/metrics`)
 
 func TestServeAuthorizesOverNATS(t *testing.T) {
 	if testing.Short() {
