@@ -101,6 +101,13 @@ func Start(nc *nats.Conn, a Authorizer, cfg Config) (*Service, error) {
 		_ = ms.Stop()
 		return nil, fmt.Errorf("natsvc: add endpoint %s: %w", cfg.Subject, err)
 	}
+	// The subscription must be registered with the server before Start
+	// returns: otherwise a client on another connection (or a readiness
+	// probe) can see "no responders" from a service that says it started.
+	if err := nc.FlushTimeout(5 * time.Second); err != nil {
+		_ = ms.Stop()
+		return nil, fmt.Errorf("natsvc: registering %s with the server: %w", cfg.Subject, err)
+	}
 	s.ms = ms
 	return s, nil
 }
