@@ -193,8 +193,17 @@ func (s *Service) admit() admission {
 
 // serve decodes, authorizes and answers one admitted request.
 func (s *Service) serve(reply string, body []byte, start, received time.Time) {
+	// The in-flight slot is released just before the reply is sent, so a
+	// client that has its answer sees the service's stats already settled.
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			s.inFlight.Add(-1)
+		}
+	}
 	defer func() {
-		s.inFlight.Add(-1)
+		release()
 		s.wg.Done()
 	}()
 	var txnID string
@@ -202,11 +211,13 @@ func (s *Service) serve(reply string, body []byte, start, received time.Time) {
 		if p := recover(); p != nil {
 			s.log.Error("natsvc: authorizer panicked", "txn", txnID,
 				"panic", maskDigitRuns(fmt.Sprint(p)), "stack", string(debug.Stack()))
+			release()
 			s.respondError(reply, outcomeFailed, failedDescription)
 		}
 	}()
 	req, err := decodeRequest(body, s.cfg.Tokenizer, s.cfg.MaxDeadline)
 	if err != nil {
+		release()
 		s.respondErr(reply, "", err)
 		return
 	}
@@ -219,6 +230,7 @@ func (s *Service) serve(reply string, body []byte, start, received time.Time) {
 	defer cancel()
 	dec, err := s.a.Authorize(ctx, &req.txn)
 	if err != nil {
+		release()
 		s.respondErr(reply, txnID, err)
 		return
 	}
@@ -234,6 +246,7 @@ func (s *Service) serve(reply string, body []byte, start, received time.Time) {
 	if dec.Typologies == nil {
 		dec.Typologies = []string{}
 	}
+	release()
 	s.respond(reply, txnID, dec)
 }
 
