@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,29 +25,8 @@ func TestServeReloadsRulesUnderLoad(t *testing.T) {
 	rulesPath := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(rulesPath, def, 0o600)
 
-	pr, pw := io.Pipe()
-	m := NewMain()
-	m.Stdout, m.Stderr = pw, io.Discard
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-			"--rules", rulesPath, "--rules-poll", "20ms"})
-		pw.Close()
-	}()
-	var natsURL string
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if mm := readyLine.FindStringSubmatch(sc.Text()); mm != nil {
-			natsURL = mm[1]
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	if natsURL == "" {
-		cancel()
-		t.Fatalf("serve did not start: %v", <-done)
-	}
+	natsURL, _, stopServe := startServe(t, "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+		"--rules", rulesPath, "--rules-poll", "20ms")
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +72,7 @@ func TestServeReloadsRulesUnderLoad(t *testing.T) {
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return versions["2026-11-01.2"] > before+50 })
 	close(stop)
 	wg.Wait()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stopServe(); err != nil {
 		t.Fatalf("serve exited with %v", err)
 	}
 	if failed != 0 || versions["2026-11-01.1"] == 0 || versions["2026-11-01.2"] == 0 || len(versions) != 2 {

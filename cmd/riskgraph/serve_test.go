@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,29 +30,8 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	mustRun(t, "ingest", "--data-dir", dataDir, csvPath)
 	before, _ := mustRun(t, "graph", "stats", "--data-dir", dataDir, "--json")
 
-	pr, pw := io.Pipe()
-	m := NewMain()
-	m.Stdout, m.Stderr = pw, io.Discard
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-			"--shadow-model", filepath.Join("..", "..", "gnn", "defaultmodel", "model")})
-		pw.Close()
-	}()
-	var natsURL, httpAddr string
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if mm := readyLine.FindStringSubmatch(sc.Text()); mm != nil {
-			natsURL, httpAddr = mm[1], mm[2]
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	if natsURL == "" {
-		cancel()
-		t.Fatalf("serve printed no ready line (exit: %v)", <-done)
-	}
+	natsURL, httpAddr, stop := startServe(t, "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+		"--shadow-model", filepath.Join("..", "..", "gnn", "defaultmodel", "model"))
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +105,7 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 			t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("serve exited with %v", err)
 	}
 	// The authorized transaction went through the log into the graph.
@@ -163,4 +142,39 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Error("condition not reached in 10 s")
+}
+
+// startServe runs serve in-process until stop, which returns serve's
+// result; it returns the NATS URL and metrics address from the ready line.
+func startServe(t *testing.T, args ...string) (natsURL, httpAddr string, stop func() error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	m := NewMain()
+	m.Stdout, m.Stderr = pw, io.Discard
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, append([]string{"serve"}, args...))
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if mm := readyLine.FindStringSubmatch(sc.Text()); mm != nil {
+			natsURL, httpAddr = mm[1], mm[2]
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if natsURL == "" {
+		cancel()
+		t.Fatalf("serve printed no ready line (exit: %v)", <-done)
+	}
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return natsURL, httpAddr, stop
 }

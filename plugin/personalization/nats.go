@@ -1,20 +1,13 @@
 package personalization
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/nats-io/nats.go"
 
 	"github.com/riskgraph/riskgraph/signal"
 )
 
 // Subscriber is the part of *nats.Conn that Subscribe needs.
-type Subscriber interface {
-	Subscribe(subject string, cb nats.MsgHandler) (*nats.Subscription, error)
-}
-
-var _ Subscriber = (*nats.Conn)(nil)
+type Subscriber = signal.Subscriber
 
 // Subscribe consumes signals published on subject (empty:
 // signal.SubjectAll) and hands each to Handle. Messages that do not decode
@@ -22,21 +15,10 @@ var _ Subscriber = (*nats.Conn)(nil)
 // otherwise ignored. The caller unsubscribes (or drains) the returned
 // subscription.
 func (p *Personalizer) Subscribe(nc Subscriber, subject string) (*nats.Subscription, error) {
-	if subject == "" {
-		subject = signal.SubjectAll
-	}
-	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+	return signal.Subscribe(nc, subject, p, func(ok bool) {
 		p.received.Add(1)
-		s, err := signal.Decode(m.Data)
-		if err == nil {
-			err = p.Handle(context.Background(), s)
-		}
-		if err != nil {
+		if !ok {
 			p.invalid.Add(1)
 		}
 	})
-	if err != nil {
-		return nil, fmt.Errorf("personalization: subscribe %s: %w", subject, err)
-	}
-	return sub, nil
 }
