@@ -143,20 +143,26 @@ func TestServerRedeliveryIsSkipped(t *testing.T) {
 	_, js := startJS(t)
 	p := newPublisher(t, js)
 	store := mem.New()
+	// Everything is in the log before the consumer starts, so that when
+	// its first checkpoint stalls past AckWait it holds delivered but
+	// unacknowledged messages, whatever the machine's load.
+	const n = 200
+	last := publishAll(t, p, txnMutations(0, n))
 	var calls atomic.Int32
 	c := runConsumer(t, js, store, stream.ConsumerConfig{
 		BatchSize: 10,
 		AckWait:   100 * time.Millisecond,
+		// Three stalls of 5×AckWait: a redelivery needs a stall while the
+		// client holds delivered, unacknowledged messages and a later pull
+		// to carry it, which one stall does not guarantee on a busy box.
 		Checkpoint: func(context.Context) error {
-			if calls.Add(1) == 1 {
-				time.Sleep(400 * time.Millisecond)
+			if calls.Add(1) <= 3 {
+				time.Sleep(500 * time.Millisecond)
 			}
 			return nil
 		},
 		CheckpointEvery: 10,
 	})
-	const n = 200
-	last := publishAll(t, p, txnMutations(0, n))
 	waitFor(t, c, last)
 	st := c.Stats()
 	if st.Redelivered == 0 {
