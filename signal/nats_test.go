@@ -8,28 +8,13 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/riskgraph/riskgraph/natsd"
+	"github.com/riskgraph/riskgraph/natsd/natsdtest"
 	"github.com/riskgraph/riskgraph/signal"
 )
 
 var _ signal.Publisher = (*nats.Conn)(nil)
 
-func startNATS(t *testing.T) *nats.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	srv, err := natsd.Start(ctx, natsd.Config{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("natsd.Start: %v", err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
+func startNATS(t *testing.T) *nats.Conn { return natsdtest.Conn(t) }
 
 // The publish path over a real server: every decision arrives once on
 // riskgraph.v1.signal.<band>, filtered.

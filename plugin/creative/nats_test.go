@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/riskgraph/riskgraph/graph"
-	"github.com/riskgraph/riskgraph/natsd"
+	"github.com/riskgraph/riskgraph/natsd/natsdtest"
 	"github.com/riskgraph/riskgraph/plugin/creative"
 	"github.com/riskgraph/riskgraph/signal"
 )
@@ -23,16 +23,7 @@ func (l *last) Handle(_ context.Context, s signal.Signal) error { l.s = s; retur
 func TestInProcessAndNATS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	srv, err := natsd.Start(ctx, natsd.Config{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("natsd.Start: %v", err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := natsdtest.Conn(t)
 
 	now := t0.Add(time.Minute)
 	remote, local := newC(t, creative.Config{}, &now), newC(t, creative.Config{}, &now)

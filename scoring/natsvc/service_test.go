@@ -20,6 +20,7 @@ import (
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/ingest"
 	"github.com/riskgraph/riskgraph/natsd"
+	"github.com/riskgraph/riskgraph/natsd/natsdtest"
 	"github.com/riskgraph/riskgraph/scoring"
 	"github.com/riskgraph/riskgraph/scoring/natsvc"
 )
@@ -56,27 +57,9 @@ func tokenizer(t testing.TB) *ingest.Tokenizer {
 }
 
 // server starts an embedded nats-server (in-process, no port) for one test.
-func server(t testing.TB) *natsd.Server {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := natsd.Start(ctx, natsd.Config{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("natsd.Start: %v", err)
-	}
-	t.Cleanup(s.Shutdown)
-	return s
-}
+func server(t testing.TB) *natsd.Server { return natsdtest.Server(t) }
 
-func connect(t testing.TB, s *natsd.Server) *nats.Conn {
-	t.Helper()
-	nc, err := s.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
+func connect(t testing.TB, s *natsd.Server) *nats.Conn { return natsdtest.Connect(t, s) }
 
 // start starts a service on its own connection; it is stopped at cleanup.
 func start(t testing.TB, s *natsd.Server, a natsvc.Authorizer, cfg natsvc.Config) *natsvc.Service {
