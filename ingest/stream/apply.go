@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,11 +15,22 @@ import (
 )
 
 // decoded holds the decoding of c.work: for message i, either errs[i], or
-// labels[i] (a label), or txns[i] (a transaction).
+// groups[i] (a group message's records), or labels[i] (a label), or
+// txns[i] (a transaction).
 type decoded struct {
 	txns   []graph.Transaction // fresh per batch: the store may keep pointers into it
 	labels []*graph.Label
+	groups [][]record
 	errs   []error
+}
+
+// record is one record of a group message (HeaderRecords): its line, and
+// its decoding or the error that stops it.
+type record struct {
+	line  []byte
+	txn   *graph.Transaction
+	label *graph.Label
+	err   error
 }
 
 // minParallelDecode is the smallest batch decoded by more than one
@@ -33,11 +45,13 @@ func (c *Consumer) decodeAll() decoded {
 	d := decoded{
 		txns:   make([]graph.Transaction, n),
 		labels: slices.Grow(c.labels[:0], n)[:n],
+		groups: slices.Grow(c.groups[:0], n)[:n],
 		errs:   slices.Grow(c.errs[:0], n)[:n],
 	}
 	clear(d.labels)
+	clear(d.groups)
 	clear(d.errs)
-	c.labels, c.errs = d.labels, d.errs
+	c.labels, c.groups, c.errs = d.labels, d.groups, d.errs
 	workers := c.cfg.DecodeWorkers
 	if n < minParallelDecode || workers <= 1 {
 		c.decodeRange(d, 0, n)
@@ -57,6 +71,10 @@ func (c *Consumer) decodeAll() decoded {
 func (c *Consumer) decodeRange(d decoded, lo, hi int) {
 	for i := lo; i < hi; i++ {
 		m := c.work[i]
+		if h := m.Headers(); h != nil && h.Get(HeaderRecords) != "" {
+			d.groups[i], d.errs[i] = c.decodeGroup(m)
+			continue
+		}
 		switch m.Subject() {
 		case SubjectTxn:
 			d.txns[i], d.errs[i] = ingest.DecodeTransaction(m.Data(), c.cfg.Tokenizer)
@@ -73,12 +91,60 @@ func (c *Consumer) decodeRange(d decoded, lo, hi int) {
 	}
 }
 
-// poison is a message that will not be applied.
+// decodeGroup decodes a group message's records, one per non-empty line.
+// A record that does not decode stops only itself. The error is for a
+// message that holds no record at all.
+func (c *Consumer) decodeGroup(m jetstream.Msg) ([]record, error) {
+	var recs []record
+	data := m.Data()
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		r := record{line: line}
+		switch m.Subject() {
+		case SubjectTxn:
+			t, err := ingest.DecodeTransaction(line, c.cfg.Tokenizer)
+			r.txn, r.err = &t, err
+		case SubjectLabel:
+			l, err := ingest.DecodeLabel(line)
+			r.label, r.err = &l, err
+		default:
+			return nil, fmt.Errorf("subject %q is neither %s nor %s: %w", m.Subject(), SubjectTxn, SubjectLabel, graph.ErrInvalid)
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s: %q but no records: %w", HeaderRecords, m.Headers().Get(HeaderRecords), graph.ErrInvalid)
+	}
+	return recs, nil
+}
+
+// poison is a message, or one record of a group message, that will not be
+// applied.
 type poison struct {
 	msg        jetstream.Msg
 	seq        uint64
 	deliveries uint64
 	cause      error
+	// rec is the 1-based record of a group message, 0 for a whole message;
+	// data is that record's line.
+	rec  int
+	data []byte
+}
+
+// origin locates a mutation's source: its message, and for a group
+// message the record (1-based) and its line.
+type origin struct {
+	msg  jetstream.Msg
+	rec  int
+	data []byte
 }
 
 // process resolves one batch of deliveries, in stream order: messages that
@@ -126,16 +192,27 @@ func (c *Consumer) process(ctx context.Context, s *session, batch []jetstream.Ms
 	c.muts, c.mmsg = c.muts[:0], c.mmsg[:0]
 	var bad []poison
 	for i, m := range c.work {
+		seq, deliveries := c.seqs[i][0], c.seqs[i][1]
 		switch {
 		case d.errs[i] != nil:
-			bad = append(bad, poison{msg: m, seq: c.seqs[i][0], deliveries: c.seqs[i][1], cause: d.errs[i]})
+			bad = append(bad, poison{msg: m, seq: seq, deliveries: deliveries, cause: d.errs[i]})
+			continue
+		case d.groups[i] != nil:
+			for k, r := range d.groups[i] {
+				if r.err != nil {
+					bad = append(bad, poison{msg: m, seq: seq, deliveries: deliveries, cause: r.err, rec: k + 1, data: r.line})
+					continue
+				}
+				c.muts = append(c.muts, graph.Mutation{Seq: seq, Txn: r.txn, Label: r.label})
+				c.mmsg = append(c.mmsg, origin{msg: m, rec: k + 1, data: r.line})
+			}
 			continue
 		case d.labels[i] != nil:
-			c.muts = append(c.muts, graph.Mutation{Seq: c.seqs[i][0], Label: d.labels[i]})
+			c.muts = append(c.muts, graph.Mutation{Seq: seq, Label: d.labels[i]})
 		default:
-			c.muts = append(c.muts, graph.Mutation{Seq: c.seqs[i][0], Txn: &d.txns[i]})
+			c.muts = append(c.muts, graph.Mutation{Seq: seq, Txn: &d.txns[i]})
 		}
-		c.mmsg = append(c.mmsg, m)
+		c.mmsg = append(c.mmsg, origin{msg: m})
 	}
 	clear(c.work)
 
@@ -155,8 +232,8 @@ func (c *Consumer) process(ctx context.Context, s *session, batch []jetstream.Ms
 		_ = m.Term()
 	}
 	if c.cfg.PerMessageAcks {
-		for _, m := range c.mmsg {
-			_ = m.Ack() // dead-lettered ones are terminated already; this is a no-op for them
+		for _, o := range c.mmsg {
+			_ = o.msg.Ack() // dead-lettered ones are terminated already; this is a no-op for them
 		}
 	} else if topMsg != nil {
 		_ = topMsg.Ack()
@@ -205,7 +282,7 @@ func (c *Consumer) applyAll(ctx context.Context) ([]jetstream.Msg, error) {
 			return nil, err
 		}
 		if !ok {
-			failed = append(failed, c.mmsg[i])
+			failed = append(failed, c.mmsg[i].msg)
 		}
 	}
 	return failed, nil
@@ -243,9 +320,10 @@ func (c *Consumer) applyOne(ctx context.Context, i int) (bool, error) {
 }
 
 func (c *Consumer) deadLetterApplied(ctx context.Context, i, tries int, cause error) error {
-	m := c.mmsg[i]
-	delivered, _, _, _ := ackMeta(m.Reply())
-	return c.deadLetter(ctx, poison{msg: m, seq: c.muts[i].Seq, deliveries: max(delivered, uint64(tries)), cause: cause})
+	o := c.mmsg[i]
+	delivered, _, _, _ := ackMeta(o.msg.Reply())
+	return c.deadLetter(ctx, poison{msg: o.msg, seq: c.muts[i].Seq, deliveries: max(delivered, uint64(tries)), cause: cause,
+		rec: o.rec, data: o.data})
 }
 
 // fatal returns nil for an apply error worth retrying, else the error Run

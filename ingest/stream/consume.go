@@ -200,9 +200,10 @@ type Consumer struct {
 	work   []jetstream.Msg // deliveries to decode
 	seqs   [][2]uint64     // stream sequence and delivery count of work[i]
 	labels []*graph.Label  // decoded label of work[i]
+	groups [][]record      // decoded records of work[i], a group message
 	errs   []error         // decoding error of work[i]
 	muts   []graph.Mutation
-	mmsg   []jetstream.Msg // message of muts[i]
+	mmsg   []origin // where muts[i] came from
 }
 
 // NewConsumer returns a Consumer applying the log read through js to store.

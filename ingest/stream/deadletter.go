@@ -29,6 +29,9 @@ const (
 	HeaderDeliveries = "Riskgraph-Deliveries"
 	// HeaderMsgID is the original Nats-Msg-Id (the transaction id).
 	HeaderMsgID = "Riskgraph-Msg-Id"
+	// HeaderRecord is, for one record of a group message (HeaderRecords),
+	// its 1-based position; the dead letter's body is that record alone.
+	HeaderRecord = "Riskgraph-Record"
 )
 
 // maxReason caps HeaderReason, in bytes.
@@ -54,7 +57,11 @@ func DeadLetterSubject(subject string) string {
 // duplicate.
 func (c *Consumer) deadLetter(ctx context.Context, p poison) error {
 	field, reason := describe(p.cause)
-	dm := &nats.Msg{Subject: DeadLetterSubject(p.msg.Subject()), Data: p.msg.Data(), Header: nats.Header{}}
+	data := p.msg.Data()
+	if p.rec > 0 {
+		data = p.data
+	}
+	dm := &nats.Msg{Subject: DeadLetterSubject(p.msg.Subject()), Data: data, Header: nats.Header{}}
 	dm.Header.Set(HeaderReason, reason)
 	dm.Header.Set(HeaderField, field)
 	dm.Header.Set(HeaderSubject, p.msg.Subject())
@@ -67,6 +74,10 @@ func (c *Consumer) deadLetter(ctx context.Context, p poison) error {
 		}
 	}
 	id := c.cfg.Stream + ":" + strconv.FormatUint(p.seq, 10)
+	if p.rec > 0 {
+		dm.Header.Set(HeaderRecord, strconv.Itoa(p.rec))
+		id += ":" + strconv.Itoa(p.rec)
+	}
 	delay := c.cfg.RetryDelay
 	for {
 		_, err := c.js.PublishMsg(ctx, dm, jetstream.WithMsgID(id), jetstream.WithExpectStream(c.cfg.DeadLetterStream))

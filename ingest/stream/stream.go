@@ -21,6 +21,8 @@ var (
 	ErrAckTimeout = fmt.Errorf("%w: no acknowledgement in time", ErrPublish)
 	// ErrBatchClosed: Add or Wait on a Batch after Wait.
 	ErrBatchClosed = errors.New("stream: batch already waited for")
+	// ErrCommitterClosed is returned by GroupCommitter.Append after Close.
+	ErrCommitterClosed = errors.New("stream: group committer closed")
 	// ErrConsumer: the consumer could not be created or its connection was
 	// closed for good; Run returns it.
 	ErrConsumer = errors.New("stream: consumer failed")
