@@ -227,15 +227,31 @@ func (m *Main) benchIngest(ctx context.Context, nc *nats.Conn, f *benchFlags, n 
 	if err != nil {
 		return err
 	}
-	pub, err := stream.NewPublisher(js, stream.PublisherConfig{})
+	// An ingesting client the way a settlement feed would be one: many
+	// appends in flight, group-committed into the log.
+	commit, err := stream.NewGroupCommitter(js, stream.GroupConfig{})
 	if err != nil {
 		return err
 	}
 	traffic := make(chan graph.Transaction, 1024)
+	paced := make(chan graph.Transaction)
 	go benchTraffic(ctx, f.seed+1000, "ingest-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-", traffic)
+	var workers sync.WaitGroup
+	for range 64 {
+		workers.Go(func() {
+			for t := range paced {
+				if _, err := commit.Append(context.WithoutCancel(ctx), &t); err == nil {
+					n.Add(1)
+				}
+			}
+		})
+	}
 	go func() {
-		b := pub.NewBatch(nil)
-		defer b.Wait(context.WithoutCancel(ctx))
+		defer func() {
+			close(paced)
+			workers.Wait()
+			commit.Close()
+		}()
 		interval := time.Duration(float64(time.Second) / f.ingestRate)
 		next := time.Now()
 		for t := range traffic {
@@ -244,10 +260,11 @@ func (m *Main) benchIngest(ctx context.Context, nc *nats.Conn, f *benchFlags, n 
 				time.Sleep(d)
 			}
 			t.Card = tok.Card(t.Card)
-			if b.Add(ctx, graph.Mutation{Txn: &t}) != nil {
+			select {
+			case paced <- t:
+			case <-ctx.Done():
 				return
 			}
-			n.Add(1)
 		}
 	}()
 	return nil

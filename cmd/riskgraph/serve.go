@@ -197,17 +197,20 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err := e.catchUp(ctx, 0); err != nil {
 		return err
 	}
-	pub, err := stream.NewPublisher(e.js, stream.PublisherConfig{})
+	// Authorized transactions reach the log by group commit: concurrent
+	// authorizations share one durable (fsynced) message.
+	commit, err := stream.NewGroupCommitter(e.js, stream.GroupConfig{})
 	if err != nil {
 		return err
 	}
+	defer commit.Close()
 	batcher, err := scoring.NewBatcher(nil, scoring.BatcherConfig{})
 	if err != nil {
 		return err
 	}
 	defer batcher.Close()
 	scorer, err := scoring.NewScorer(e.store, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
-		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := pub.Publish(ctx, t); return err }})
+		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err }})
 	if err != nil {
 		return err
 	}
@@ -269,6 +272,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err := svc.Stop(); err != nil {
 		log.Error("draining the authorization service", "err", err)
 	}
+	commit.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := router.Close(sctx); err != nil {
