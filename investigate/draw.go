@@ -14,7 +14,9 @@ type drawing struct {
 	seen map[string]int
 }
 
-func newDrawing(title string) *drawing { return &drawing{d: Drawing{Title: title}, seen: map[string]int{}} }
+func newDrawing(title string) *drawing {
+	return &drawing{d: Drawing{Title: title}, seen: map[string]int{}}
+}
 
 // node adds ref (once) and returns its ID; a later call can raise its
 // class or focus.
