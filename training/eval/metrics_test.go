@@ -21,8 +21,8 @@ type golden struct {
 	Brier           float64
 	RecallAt1PctFPR float64 `json:"recall_at_1pct_fpr"`
 	ROC, PR         [][2]float64
-	ThresholdGMean  float64 `json:"threshold_gmean"`
-	ThresholdF1     float64 `json:"threshold_macro_f1"`
+	ThresholdGMean  float64            `json:"threshold_gmean"`
+	ThresholdF1     float64            `json:"threshold_macro_f1"`
 	AtGMean         map[string]float64 `json:"at_gmean"`
 	AtF1            map[string]float64 `json:"at_macro_f1"`
 }
