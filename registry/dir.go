@@ -203,7 +203,7 @@ func (d *Dir) Head(context.Context) (Event, error) {
 func (d *Dir) decodeHead(b []byte) (Event, error) {
 	ev, err := DecodeEvent(b)
 	if err != nil {
-		return Event{}, fmt.Errorf("registry: %s: %w", filepath.Join(d.root, PointerFile), err)
+		return Event{}, fmt.Errorf("%s: %w", filepath.Join(d.root, PointerFile), err)
 	}
 	return ev, nil
 }

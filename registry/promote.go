@@ -267,7 +267,7 @@ func (r *Registry) Rollback(ctx context.Context, actor, reason string) (Event, e
 	for range 5 {
 		cur, err := r.Current(ctx)
 		if err != nil {
-			return Event{}, r.headErr(err)
+			return Event{}, err
 		}
 		if len(cur.Previous) == 0 {
 			return Event{}, fmt.Errorf("%w: %s has been the only champion", ErrNoPrevious, orNone(cur.Champion))
@@ -308,7 +308,7 @@ func orNone(id string) string {
 
 func (r *Registry) headErr(err error) error {
 	if errors.Is(err, ErrCorrupt) {
-		return fmt.Errorf("%w (the log keeps every state: riskgraph model repair rewrites the head from it)", err)
+		return fmt.Errorf("%w (run riskgraph model repair to rewrite it from the registry log)", err)
 	}
 	return err
 }

@@ -256,7 +256,10 @@ func (r *Registry) Resolve(ctx context.Context, ref string) (string, error) {
 // Current returns the state in force.
 func (r *Registry) Current(ctx context.Context) (State, error) {
 	h, err := r.b.Head(ctx)
-	return h.After, err
+	if err != nil {
+		return State{}, r.headErr(err)
+	}
+	return h.After, nil
 }
 
 // Log returns every logged event, oldest first.

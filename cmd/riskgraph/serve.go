@@ -16,8 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/riskgraph/riskgraph/gnn"
-	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/ingest"
 	"github.com/riskgraph/riskgraph/ingest/stream"
@@ -38,6 +36,7 @@ type serveFlags struct {
 	deadline   time.Duration
 	shadow     string
 	rulesPoll  time.Duration
+	modelPoll  time.Duration
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -47,8 +46,9 @@ func (m *Main) serveCommand(g *globals) *cobra.Command {
 		Short: "Authorize payments over NATS (embedded NATS, graph, model and rules by default)",
 		Long: `serve starts the embedded stack: a NATS server with JetStream (file store,
 every write synced) listening on --nats-listen, the graph restored from the
-data dir and kept up to date from the log, the built-in model (or --model)
-and rules (or --rules, reloaded when the file changes). Payment services
+data dir and kept up to date from the log, the model registry's champion
+(riskgraph model promote; else the built-in model, or --model) and rules
+(or --rules, reloaded when the file changes). Payment services
 send transactions to riskgraph.v1.authorize (NATS micro service "riskgraph",
 queue group riskgraph) and get a decision within their deadline. Metrics,
 /healthz and /readyz are served on --http-listen. SIGINT/SIGTERM drain
@@ -60,11 +60,12 @@ in-flight requests, then snapshot the graph.`,
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory of the embedded deployment")
 	fl.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "client address of the embedded NATS server")
 	fl.StringVar(&f.httpListen, "http-listen", "127.0.0.1:9464", "address for /metrics, /healthz and /readyz")
-	fl.StringVar(&f.model, "model", "", "model directory (default: the built-in model)")
+	fl.StringVar(&f.model, "model", "", "model directory, pinned (default: the registry's champion, followed as it changes, else the built-in model)")
 	fl.StringVar(&f.rulesFile, "rules", "", "rules file, reloaded on change (default: the built-in rules)")
 	fl.DurationVar(&f.deadline, "deadline", 50*time.Millisecond, "decision deadline when a request sets none")
 	fl.DurationVar(&f.rulesPoll, "rules-poll", 5*time.Second, "how often --rules is checked for changes")
-	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory: scores the same traffic, recorded in metrics, never decides")
+	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory, pinned: scores the same traffic, recorded in metrics, never decides (default: the registry's shadow)")
+	fl.DurationVar(&f.modelPoll, "model-poll", 2*time.Second, "how often the data dir's model registry is checked for a promotion, rollback or shadow change")
 	return cmd
 }
 
@@ -165,14 +166,6 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if f.deadline <= 0 || f.deadline > natsvc.DefaultMaxDeadline {
 		return usagef("--deadline %v: want > 0 and at most %v", f.deadline, natsvc.DefaultMaxDeadline)
 	}
-	a, err := loadModel(f.model)
-	if err != nil {
-		return err
-	}
-	model, err := gnn.New(a.Manifest, a.Tensors)
-	if err != nil {
-		return err
-	}
 	var rs scoring.RuleSource
 	var watcher *rules.Watcher
 	if f.rulesFile != "" {
@@ -214,9 +207,6 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := scorer.SetModel(model, a.Manifest); err != nil {
-		return err
-	}
 	var ready atomic.Bool
 	metrics := newServeMetrics(func() float64 {
 		last, err := e.lastSeq(context.Background())
@@ -225,25 +215,27 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		}
 		return float64(last) - float64(e.cons.Stats().Resolved)
 	})
-	metrics.model.WithLabelValues(a.ModelID(), rs.Current().Version()).Set(1)
-	if f.shadow != "" {
-		sa, err := artefact.Load(f.shadow)
-		if err != nil {
-			return fmt.Errorf("--shadow-model: %w", err)
-		}
-		sm, err := gnn.New(sa.Manifest, sa.Tensors)
-		if err != nil {
-			return fmt.Errorf("--shadow-model: %w", err)
-		}
-		if err := scorer.SetShadow(sm, sa.Manifest, func(s scoring.ShadowScore) {
+	// Models: --model/--shadow-model, else the registry's champion and
+	// shadow (followed while serving; see modelwatch.go), else built in.
+	reg, err := m.openRegistry(ctx, f.dataDir, nil, f.modelPoll)
+	if err != nil {
+		return err
+	}
+	models, err := startModels(ctx, modelWatchConfig{Registry: reg, ModelDir: f.model, ShadowDir: f.shadow, Scorer: scorer, Log: log,
+		RecordShadow: func(s scoring.ShadowScore) {
 			if s.PrimaryModel != "" {
 				metrics.shadowGap.Observe(s.Score - s.PrimaryScore)
 			}
-		}); err != nil {
-			return err
-		}
-		defer scorer.SetShadow(nil, sa.Manifest, nil)
+		},
+		OnChange: func(champion, _ string) {
+			metrics.model.Reset()
+			metrics.model.WithLabelValues(champion, rs.Current().Version()).Set(1)
+		}})
+	if err != nil {
+		return err
 	}
+	defer models.close()
+	models.start(ctx)
 
 	router, err := newRouter(f.dataDir, m, e.nc, log)
 	if err != nil {
@@ -264,7 +256,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	ready.Store(true)
 	fmt.Fprintf(m.Stdout, "riskgraph ready: authorize on %s subject riskgraph.v1.authorize (model %s, rules %s); metrics on http://%s/metrics; data in %s\n",
-		e.srv.ClientURL(), a.ModelID(), rs.Current().Version(), httpAddr, filepath.Clean(f.dataDir))
+		e.srv.ClientURL(), models.championID(), rs.Current().Version(), httpAddr, filepath.Clean(f.dataDir))
 
 	<-ctx.Done()
 	ready.Store(false)
