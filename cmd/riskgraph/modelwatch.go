@@ -15,6 +15,7 @@ import (
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/registry"
 	"github.com/riskgraph/riskgraph/registry/natsobj"
+	"github.com/riskgraph/riskgraph/sampling"
 	"github.com/riskgraph/riskgraph/scoring"
 )
 
@@ -181,10 +182,37 @@ func (w *modelWatcher) changed() {
 	}
 }
 
-// install validates a (gnn.New, then the scorer's fit check) and makes it
-// the champion.
-func (w *modelWatcher) install(a *artefact.Artefact) error {
+// newModel builds a's model and runs it once on an empty batch of every
+// bucket size: the graphs are compiled before the first request needs
+// them (a swap under load adds no compile latency), and a model whose
+// scores are not finite probabilities is refused.
+func newModel(a *artefact.Artefact) (*gnn.Model, error) {
 	model, err := gnn.New(a.Manifest, a.Tensors)
+	if err != nil {
+		return nil, err
+	}
+	d := a.Manifest.Dims
+	for _, n := range gnn.DefaultBuckets {
+		b := &sampling.Batch{B: n, F0: d.F0, F1: d.F1, F2: d.F2, R1: d.R1, R2: d.R2, K1: d.K1, K2: d.K2,
+			X0: make([]float32, n*d.F0), X1: make([]float32, d.R1*n*d.K1*d.F1), M1: make([]float32, d.R1*n*d.K1),
+			X2: make([]float32, d.R1*n*d.K1*d.R2*d.K2*d.F2), M2: make([]float32, d.R1*n*d.K1*d.R2*d.K2)}
+		out, err := model.Score(b, nil)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: warm-up batch of %d: %w", a.ModelID(), n, err)
+		}
+		for _, s := range out {
+			if !(s >= 0 && s <= 1) {
+				return nil, fmt.Errorf("model %s: warm-up batch of %d scores %v, not a probability", a.ModelID(), n, s)
+			}
+		}
+	}
+	return model, nil
+}
+
+// install validates a (newModel, then the scorer's fit check) and makes
+// it the champion.
+func (w *modelWatcher) install(a *artefact.Artefact) error {
+	model, err := newModel(a)
 	if err != nil {
 		return err
 	}
@@ -198,7 +226,7 @@ func (w *modelWatcher) install(a *artefact.Artefact) error {
 }
 
 func (w *modelWatcher) installShadow(a *artefact.Artefact) error {
-	model, err := gnn.New(a.Manifest, a.Tensors)
+	model, err := newModel(a)
 	if err != nil {
 		return err
 	}

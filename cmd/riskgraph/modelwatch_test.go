@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,8 +18,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riskgraph/riskgraph/gnn/artefact"
+	"github.com/riskgraph/riskgraph/natsd"
+	"github.com/riskgraph/riskgraph/natsd/natsdtest"
 	"github.com/riskgraph/riskgraph/registry"
 	"github.com/riskgraph/riskgraph/registry/registrytest"
 	"github.com/riskgraph/riskgraph/scoring"
@@ -419,4 +423,46 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// The cluster registry: `model --nats-url` writes it, and a watcher over
+// it (a key-value watch, no polling) follows a promotion and a shadow.
+func TestModelWatcherFollowsANATSRegistry(t *testing.T) {
+	ctx := context.Background()
+	srv, err := natsd.Start(ctx, natsd.Config{StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	js, err := jetstream.New(natsdtest.Connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewMain().openRegistry(ctx, "", js, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &recordingScorer{}
+	w, err := startModels(ctx, modelWatchConfig{Registry: reg, Scorer: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	w.start(ctx)
+
+	cli := func(args ...string) string {
+		t.Helper()
+		out, _ := mustRun(t, append(append([]string{"model"}, args...), "--nats-url", srv.ClientURL())...)
+		return out
+	}
+	aDir, a := registryModel(t, 1, 0.9, 0.5)
+	bDir, b := registryModel(t, 2, 0.9, 0.5)
+	cli("add", aDir, "--actor", "ops")
+	cli("add", bDir, "--actor", "ops")
+	cli("promote", a, "--reason", "first", "--actor", "ops")
+	cli("shadow", b, "--actor", "ops")
+	waitFor(t, func() bool { m, sh := s.current(); return m == a && sh == b })
+	if out := cli("list"); !strings.Contains(out, a) || !strings.Contains(out, "champion") {
+		t.Errorf("model list --nats-url:\n%s", out)
+	}
 }

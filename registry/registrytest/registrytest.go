@@ -70,9 +70,18 @@ type Model struct {
 }
 
 // Write writes a small valid artefact (safetensors) described by m into
-// dir and returns its manifest.
+// dir and returns its manifest; it fails t on error.
 func Write(t testing.TB, dir string, m Model) artefact.Manifest {
 	t.Helper()
+	man, err := WriteDir(dir, m)
+	if err != nil {
+		t.Fatalf("registrytest.Write: %v", err)
+	}
+	return man
+}
+
+// WriteDir is Write returning the error.
+func WriteDir(dir string, m Model) (artefact.Manifest, error) {
 	if m.Name == "" {
 		m.Name = "tiny"
 	}
@@ -103,11 +112,7 @@ func Write(t testing.TB, dir string, m Model) artefact.Manifest {
 		Features: artefact.FeatureSpec{Version: "v1", Target: stats(3, "t"), Hop1: stats(2, "e"), Hop2: stats(3, "t")},
 		Training: artefact.Training{DataFingerprint: m.Fingerprint, Split: m.Split, Trainer: "registrytest", Metrics: m.Metrics},
 	}
-	out, err := artefact.Write(dir, man, w, artefact.FormatSafetensors)
-	if err != nil {
-		t.Fatalf("registrytest.Write: %v", err)
-	}
-	return out
+	return artefact.Write(dir, man, w, artefact.FormatSafetensors)
 }
 
 func put(t *testing.T, b registry.Backend, seed uint64) string {
