@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riskgraph/riskgraph/graph"
@@ -93,6 +94,7 @@ type Encoder struct {
 
 	nb   []graph.Neighbor
 	seen map[graph.NodeRef]struct{}
+	keys []uint64 // entity keys seen by recentFast
 
 	// Caches, emptied by Reset. Transactions live in fixed-size chunks so
 	// that pointers to them stay valid as the cache grows.
@@ -202,6 +204,14 @@ type coreReader interface {
 // the number of neighbours a query would return, without building them.
 type neighborCounter interface {
 	CountNeighbors(ctx context.Context, ref graph.NodeRef, q graph.Query) (int, error)
+}
+
+// recentReader is a Graph's optional fast path (graph/mem has it): an
+// entity's most recent transactions before t, newest first, as numeric
+// cores with opaque entity keys: the transactions Neighbors lists, read
+// without building ids or strings.
+type recentReader interface {
+	RecentCores(ctx context.Context, ref graph.NodeRef, before time.Time, limit int, fn func(c *graph.TxnCore)) (self uint64, err error)
 }
 
 // setLabel fills en's label fields from its transaction's label and the
@@ -331,6 +341,12 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 		dst[enCount+w] = log1p(float64(c))
 	}
 
+	if rr, ok := e.g.(recentReader); ok {
+		if err := e.recentFast(ctx, dst, rr, ref, t); err != nil {
+			return fmt.Errorf("feature: recent transactions of %s: %w", ref, err)
+		}
+		return nil
+	}
 	recent := nb[:min(len(nb), e.cfg.Recent)]
 	var sums [len(velocityWindows)]float64
 	var total, maxAmt float64
@@ -379,6 +395,75 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 		dst[enAmount+w] = log1p(s)
 	}
 	dst[enMean] = log1p(total / float64(len(recent)))
+	dst[enMax] = log1p(maxAmt)
+	for k, c := range distinct {
+		dst[enDistinct+k] = log1p(float64(c))
+	}
+	dst[enKnown] = log1p(float64(known))
+	dst[enPositive] = log1p(float64(positive))
+	if known > 0 {
+		dst[enRate] = float32(positive) / float32(known)
+	}
+	return nil
+}
+
+// recentFast computes the columns from the Recent most recent
+// transactions (amounts, distinct entities, labels) through a
+// recentReader: the same values as the general path, which tests check.
+func (e *Encoder) recentFast(ctx context.Context, dst []float32, rr recentReader, ref graph.NodeRef, t time.Time) error {
+	tn := t.UnixNano()
+	var sums [len(velocityWindows)]float64
+	var total, maxAmt float64
+	var distinct [numEntKinds]int
+	var known, positive, n int
+	keys := e.keys[:0]
+	delay := int64(e.cfg.LabelDelay)
+	self, err := rr.RecentCores(ctx, ref, t, e.cfg.Recent, func(c *graph.TxnCore) {
+		n++
+		dt := tn - c.Time
+		for w, d := range velocityWindows {
+			if dt <= int64(d) {
+				sums[w] += c.Amount
+			}
+		}
+		total += c.Amount
+		maxAmt = max(maxAmt, c.Amount)
+		for k, key := range c.Entities {
+			if key == 0 {
+				continue
+			}
+			if !slices.Contains(keys, key) {
+				keys = append(keys, key)
+				distinct[graph.EdgeKind(k+1).Target()-1]++
+			}
+		}
+		if c.Label != "" {
+			at := c.LabelTime
+			if at == 0 {
+				at = c.Time + delay
+			}
+			if at < tn {
+				known++
+				if c.Label.Positive() {
+					positive++
+				}
+			}
+		}
+	})
+	e.keys = keys[:0]
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	if slices.Contains(keys, self) {
+		distinct[ref.Kind-1]--
+	}
+	for w, s := range sums {
+		dst[enAmount+w] = log1p(s)
+	}
+	dst[enMean] = log1p(total / float64(n))
 	dst[enMax] = log1p(maxAmt)
 	for k, c := range distinct {
 		dst[enDistinct+k] = log1p(float64(c))

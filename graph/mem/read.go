@@ -175,6 +175,20 @@ func (st *state) txnNeighbors(i uint32, edge graph.EdgeKind, from, to int64, lim
 }
 
 func (st *state) entityNeighbors(i uint32, edge graph.EdgeKind, from, to int64, limit int, dst []graph.Neighbor) []graph.Neighbor {
+	st.walkEntity(i, edge, from, to, limit, func(e graph.EdgeKind, txn uint32, t int64) {
+		dst = append(dst, graph.Neighbor{
+			Edge: e,
+			Node: graph.NodeRef{Kind: graph.KindTransaction, ID: st.txnID(txn)},
+			Time: unixTime(t),
+		})
+	})
+	return dst
+}
+
+// walkEntity calls fn for entity i's transactions on edge (0: every kind)
+// with times in [from, to), at most limit of them, newest first: the order
+// of Neighbors.
+func (st *state) walkEntity(i uint32, edge graph.EdgeKind, from, to int64, limit int, fn func(e graph.EdgeKind, txn uint32, t int64)) {
 	en := st.ents.at(i)
 	// Up to two lists (an Account's FROM and TO) of two runs each, merged
 	// newest first; ties go to the later arrival (larger index).
@@ -211,17 +225,50 @@ func (st *state) entityNeighbors(i uint32, edge graph.EdgeKind, from, to int64, 
 		}
 		c := &cs[best]
 		c.pos--
-		dst = append(dst, graph.Neighbor{
-			Edge: c.edge,
-			Node: graph.NodeRef{Kind: graph.KindTransaction, ID: st.txnID(c.r.txns[c.pos])},
-			Time: unixTime(c.r.times[c.pos]),
-		})
+		fn(c.edge, c.r.txns[c.pos], c.r.times[c.pos])
 		if c.pos == c.lo {
 			k--
 			cs[best] = cs[k]
 		}
 	}
-	return dst
+}
+
+// RecentCores calls fn with the numeric core of each of entity ref's
+// transactions strictly before `before`, newest first, at most limit of
+// them: the transactions Neighbors(ref, {Window: graph.Before(before),
+// Limit: limit}) lists, in its order, without building ids or strings.
+// It returns ref's own key (as it appears in TxnCore.Entities). fn must
+// not keep c. An unknown ref is an error wrapping ErrNotFound; a
+// Transaction ref, ErrInvalid.
+func (s *Store) RecentCores(ctx context.Context, ref graph.NodeRef, before time.Time, limit int, fn func(c *graph.TxnCore)) (self uint64, err error) {
+	st, err := s.load()
+	if err != nil {
+		return 0, err
+	}
+	h, ok := st.find(ref.Kind, ref.ID)
+	if !ok {
+		return 0, fmt.Errorf("mem: recent transactions of %s: %w", ref, graph.ErrNotFound)
+	}
+	if !h.isEntity() {
+		return 0, fmt.Errorf("mem: recent transactions of %s: not an entity: %w", ref, graph.ErrInvalid)
+	}
+	if limit <= 0 {
+		limit = int(^uint(0) >> 1)
+	}
+	var c graph.TxnCore
+	st.walkEntity(h.index(), 0, minTime, before.UnixNano(), limit, func(_ graph.EdgeKind, i uint32, t int64) {
+		r := st.txns.at(i)
+		c.Time, c.Amount, c.LabelTime = r.time, r.amount, 0
+		for e := range r.ent {
+			c.Entities[e] = uint64(r.ent[e])
+		}
+		c.Label = classNames[r.label.Load()]
+		if c.Label != "" {
+			c.LabelTime = st.labelTime(txnHandle(i))
+		}
+		fn(&c)
+	})
+	return uint64(h.index()) + 1, nil
 }
 
 func derefRun(r *run) run {
