@@ -1,0 +1,98 @@
+package typology_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/graph/mem"
+	"github.com/riskgraph/riskgraph/synth"
+)
+
+// world is a generated data set loaded into the embedded store, with the
+// pattern that produced each transaction.
+type world struct {
+	store   *mem.Store
+	pattern map[string]string // txn id → synth pattern name
+	rows    []graph.Transaction
+	users   int
+	sum     synth.Summary
+}
+
+// genWorld generates cfg into a fresh store. keep keeps the rows too.
+func genWorld(tb testing.TB, cfg synth.Config, keep bool) *world {
+	tb.Helper()
+	ctx := context.Background()
+	w := &world{store: mem.New(), pattern: map[string]string{}, users: cfg.Users}
+	tb.Cleanup(func() { w.store.Close() })
+	batch := make([]graph.Mutation, 0, 1024)
+	flush := func() error {
+		_, err := w.store.Apply(ctx, batch...)
+		batch = batch[:0]
+		return err
+	}
+	sum, err := synth.Generate(ctx, cfg, func(tx *graph.Transaction) error {
+		c := *tx
+		w.pattern[c.ID] = c.Attrs["pattern"]
+		if keep {
+			w.rows = append(w.rows, c)
+		}
+		batch = append(batch, graph.Mutation{Txn: &c})
+		if len(batch) == cap(batch) {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w.sum = sum
+	return w
+}
+
+// add applies hand-made transfers to the world's store.
+func (w *world) add(tb testing.TB, pattern string, txns ...graph.Transaction) {
+	tb.Helper()
+	for i := range txns {
+		w.pattern[txns[i].ID] = pattern
+		if _, err := w.store.Apply(context.Background(), graph.Mutation{Txn: &txns[i]}); err != nil {
+			tb.Fatal(err)
+		}
+		w.rows = append(w.rows, txns[i])
+	}
+}
+
+// patternsOf counts the patterns of an alert's transactions.
+func (w *world) patternsOf(a *graph.NodeRef, txns []string) map[string]int {
+	out := map[string]int{}
+	for _, id := range txns {
+		out[w.pattern[id]]++
+	}
+	return out
+}
+
+// xfer is a transfer for hand-made scenarios.
+func xfer(id string, at time.Time, from, to string, amount float64) graph.Transaction {
+	return graph.Transaction{ID: id, Time: at, Amount: amount, Currency: "EUR", Kind: "transfer", User: "u" + strings.TrimPrefix(from, "a"), Account: from, Counterparty: to}
+}
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
+
+func refsString(rs []graph.NodeRef) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprint(&b, r)
+	}
+	return b.String()
+}
