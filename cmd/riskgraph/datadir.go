@@ -45,7 +45,14 @@ type envConfig struct {
 	// Listen opens the embedded NATS server to clients at host:port ("" =
 	// in-process only).
 	Listen string
+	// NATS, when its url is set, joins an external NATS deployment instead
+	// of starting the embedded server: the log lives there, the graph and
+	// its snapshots stay in the data dir.
+	NATS *natsFlags
 }
+
+// external reports whether the environment joins an external NATS.
+func (c envConfig) external() bool { return c.NATS != nil && c.NATS.url != "" }
 
 // env is the embedded deployment over one data directory: an in-process
 // NATS server with the JetStream log, the embedded graph restored from its
@@ -94,17 +101,25 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	if cfg.SyncInterval > 0 {
 		cfg.CheckpointEvery, cfg.CheckpointInterval = 0, 0
 	}
-	natsCfg := natsd.Config{StoreDir: filepath.Join(cfg.DataDir, natsDir), SyncInterval: cfg.SyncInterval, Listen: cfg.Listen, Logger: log}
-	if e.srv, err = natsd.Start(ctx, natsCfg); err != nil {
-		return nil, err
-	}
-	if e.nc, err = e.srv.Connect(nats.Name("riskgraph")); err != nil {
-		return nil, err
+	streamCfg := stream.StreamConfig{}
+	if cfg.external() {
+		if e.nc, err = cfg.NATS.connect("riskgraph"); err != nil {
+			return nil, err
+		}
+		streamCfg.Replicas = cfg.NATS.replicas
+	} else {
+		natsCfg := natsd.Config{StoreDir: filepath.Join(cfg.DataDir, natsDir), SyncInterval: cfg.SyncInterval, Listen: cfg.Listen, Logger: log}
+		if e.srv, err = natsd.Start(ctx, natsCfg); err != nil {
+			return nil, err
+		}
+		if e.nc, err = e.srv.Connect(nats.Name("riskgraph")); err != nil {
+			return nil, err
+		}
 	}
 	if e.js, err = jetstream.New(e.nc); err != nil {
 		return nil, err
 	}
-	str, err := stream.EnsureStream(ctx, e.js, stream.StreamConfig{})
+	str, err := stream.EnsureStream(ctx, e.js, streamCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +140,15 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	e.stop, e.done = stop, make(chan error, 1)
 	go func() { e.done <- e.cons.Run(runCtx) }()
 	return e, nil
+}
+
+// clientURL is where NATS clients reach the log: the embedded server's
+// client URL, or the external server this process is connected to.
+func (e *env) clientURL() string {
+	if e.srv != nil {
+		return e.srv.ClientURL()
+	}
+	return e.nc.ConnectedUrlRedacted()
 }
 
 // restore loads the graph snapshot. A missing snapshot means an empty

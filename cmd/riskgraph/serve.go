@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
@@ -37,6 +38,7 @@ type serveFlags struct {
 	shadow     string
 	rulesPoll  time.Duration
 	modelPoll  time.Duration
+	nats       natsFlags
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -66,6 +68,7 @@ in-flight requests, then snapshot the graph.`,
 	fl.DurationVar(&f.rulesPoll, "rules-poll", 5*time.Second, "how often --rules is checked for changes")
 	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory, pinned: scores the same traffic, recorded in metrics, never decides (default: the registry's shadow)")
 	fl.DurationVar(&f.modelPoll, "model-poll", 2*time.Second, "how often the data dir's model registry is checked for a promotion, rollback or shadow change")
+	addNATSFlags(fl, &f.nats)
 	return cmd
 }
 
@@ -181,7 +184,10 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		}
 		rs = scoring.Fixed{Set: set}
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Listen: f.natsListen,
+	if _, err := f.nats.options(); err != nil {
+		return err
+	}
+	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Listen: f.natsListen, NATS: &f.nats,
 		CheckpointEvery: 500_000, CheckpointInterval: 5 * time.Minute})
 	if err != nil {
 		return err
@@ -217,7 +223,12 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	})
 	// Models: --model/--shadow-model, else the registry's champion and
 	// shadow (followed while serving; see modelwatch.go), else built in.
-	reg, err := m.openRegistry(ctx, f.dataDir, nil, f.modelPoll)
+	// On an external cluster every replica follows one registry there.
+	var regJS jetstream.JetStream
+	if f.nats.url != "" {
+		regJS = e.js
+	}
+	reg, err := m.openRegistry(ctx, f.dataDir, regJS, f.modelPoll)
 	if err != nil {
 		return err
 	}
@@ -256,7 +267,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	ready.Store(true)
 	fmt.Fprintf(m.Stdout, "riskgraph ready: authorize on %s subject riskgraph.v1.authorize (model %s, rules %s); metrics on http://%s/metrics; data in %s\n",
-		e.srv.ClientURL(), models.championID(), rs.Current().Version(), httpAddr, filepath.Clean(f.dataDir))
+		e.clientURL(), models.championID(), rs.Current().Version(), httpAddr, filepath.Clean(f.dataDir))
 
 	<-ctx.Done()
 	ready.Store(false)
