@@ -39,6 +39,9 @@ type serveFlags struct {
 	rulesPoll  time.Duration
 	modelPoll  time.Duration
 	nats       natsFlags
+	profile    string
+	acceptRisk bool
+	actor      string
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -69,6 +72,9 @@ in-flight requests, then snapshot the graph.`,
 	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory, pinned: scores the same traffic, recorded in metrics, never decides (default: the registry's shadow)")
 	fl.DurationVar(&f.modelPoll, "model-poll", 2*time.Second, "how often the data dir's model registry is checked for a promotion, rollback or shadow change")
 	addNATSFlags(fl, &f.nats)
+	fl.StringVar(&f.profile, "profile", profileDev, "deployment profile: dev, or production (refuses a log that is memory-backed, has fewer than 3 replicas or does not sync every write)")
+	fl.BoolVar(&f.acceptRisk, "accept-risk", false, "with --profile production: start despite the durability findings (each is written to the audit log)")
+	fl.StringVar(&f.actor, "actor", "", "who runs serve, for the audit log (default $USER)")
 	return cmd
 }
 
@@ -187,12 +193,23 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if _, err := f.nats.options(); err != nil {
 		return err
 	}
+	if f.profile != profileDev && f.profile != profileProduction {
+		return usagef("--profile %q: want %s or %s", f.profile, profileDev, profileProduction)
+	}
+	if f.acceptRisk && f.profile != profileProduction {
+		return usagef("--accept-risk goes with --profile production")
+	}
 	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Listen: f.natsListen, NATS: &f.nats,
 		CheckpointEvery: 500_000, CheckpointInterval: 5 * time.Minute})
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	if f.profile == profileProduction {
+		if err := m.checkProfile(ctx, log, e, f); err != nil {
+			return err
+		}
+	}
 	if err := e.catchUp(ctx, 0); err != nil {
 		return err
 	}
