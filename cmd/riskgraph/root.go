@@ -49,6 +49,8 @@ Start with:
 		m.benchCommand(g),
 		m.rulesCommand(g),
 		m.demoCommand(g),
+		m.investigateCommand(g),
+		m.caseCommand(g),
 	)
 	return root
 }

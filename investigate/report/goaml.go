@@ -186,9 +186,11 @@ func goAMLTxn(ck *checker, cfg *Config, t *graph.Transaction, path string) GoAML
 	rate, ok := cfg.rate(t.Currency)
 	var foreign *GoAMLForeign
 	switch {
-	case !ok && cfg.CurrencyCodeLocal != "":
+	case !ok && cfg.CurrencyCodeLocal == "":
+		ck.missing(path+"/amount_local", "currency_code_local")
+	case !ok:
 		ck.missing(path+"/amount_local", fmt.Sprintf("exchange_rates.%s (%s per %s)", strings.ToUpper(t.Currency), cfg.CurrencyCodeLocal, strings.ToUpper(t.Currency)))
-	case ok:
+	default:
 		out.AmountLocal = amount(t.Amount * rate)
 		if rate != 1 {
 			foreign = &GoAMLForeign{CurrencyCode: strings.ToUpper(t.Currency), Amount: amount(t.Amount), ExchangeRate: strconv.FormatFloat(rate, 'f', -1, 64)}
