@@ -22,6 +22,7 @@ import (
 	"github.com/riskgraph/riskgraph/investigate/casefile"
 	"github.com/riskgraph/riskgraph/investigate/report"
 	"github.com/riskgraph/riskgraph/natsd"
+	"github.com/riskgraph/riskgraph/typology"
 )
 
 // reportingYAML is a complete reporting config for a euro institution
@@ -103,6 +104,14 @@ func TestCaseEndToEnd(t *testing.T) {
 	profile := mustCLI(t, at(0), append([]string{"investigate", "entity", d.hub.String()}, dd...)...)
 	if !strings.Contains(profile, "laundering") {
 		t.Fatalf("the hub's profile shows no laundering:\n%s", profile)
+	}
+
+	// The ring around the hub (its paying users: none, it only receives;
+	// TestInvestigateCommands checks rings with members).
+	out := mustCLI(t, at(0), append([]string{"investigate", "ring", d.hub.String(), "--json"}, dd...)...)
+	var ring typology.Ring
+	if err := json.Unmarshal([]byte(out), &ring); err != nil || ring.Seed != d.hub {
+		t.Fatalf("ring around the hub: %v, %+v", err, ring)
 	}
 
 	args := append([]string{"case", "open", "--entity", d.hub.String(), "--title", "fan-in into " + d.hub.ID, "--actor", "alice"}, dd...)
@@ -190,7 +199,7 @@ func TestCaseEndToEnd(t *testing.T) {
 		t.Errorf("%d labels from the case in the log, want %d (the hub and its payments)", labels, 1+len(d.hubTxns))
 	}
 	// ...and in the graph.
-	out := mustCLI(t, at(50), append([]string{"investigate", "entity", d.hub.String(), "--json"}, dd...)...)
+	out = mustCLI(t, at(50), append([]string{"investigate", "entity", d.hub.String(), "--json"}, dd...)...)
 	var p investigate.Profile
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/investigate"
+	"github.com/riskgraph/riskgraph/typology"
 )
 
 // investigateFlags are the flags every investigate subcommand takes.
@@ -59,18 +60,19 @@ func (f *investigateFlags) check() error {
 func (m *Main) investigateCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "investigate",
-		Short: "Profiles, paths, timelines of entities, for compliance investigations",
+		Short: "Profiles, paths, rings and timelines of entities, for compliance investigations",
 		Long: `investigate answers an analyst's questions about the graph. Entities are named
 KIND:ID (Account:a17, User:u3, Device:d9, Transaction:t00001234).
 
   riskgraph investigate entity Account:a17 --data-dir data
   riskgraph investigate path Account:a1 Account:a9 --data-dir data --format svg --out path.svg
+  riskgraph investigate ring User:u42 --data-dir data
   riskgraph investigate timeline User:u3 --data-dir data --since 2026-01-10
 
 Output is a table, JSON (--json), or a drawing (--format dot|svg|png; svg and
 png need Graphviz's dot program).`,
 	}
-	cmd.AddCommand(m.investigateEntityCommand(g), m.investigatePathCommand(g), m.investigateTimelineCommand(g))
+	cmd.AddCommand(m.investigateEntityCommand(g), m.investigatePathCommand(g), m.investigateRingCommand(g), m.investigateTimelineCommand(g))
 	return cmd
 }
 
@@ -123,6 +125,41 @@ func (m *Main) investigatePathCommand(g *globals) *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	return cmd
+}
+
+func (m *Main) investigateRingCommand(g *globals) *cobra.Command {
+	f := &investigateFlags{}
+	var withIP bool
+	var maxUsersPerID int
+	cmd := &cobra.Command{
+		Use:   "ring KIND:ID",
+		Short: "The ring of users around an entity, linked by shared devices, cards, phones and emails",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := parseRefArg("entity", args[0])
+			if err != nil {
+				return err
+			}
+			cfg := typology.RingConfig{MaxUsersPerID: maxUsersPerID}
+			if withIP {
+				cfg.Kinds = []graph.Kind{graph.KindDevice, graph.KindCard, graph.KindPhone, graph.KindEmail, graph.KindIP}
+			}
+			if err := cfg.Validate(); err != nil {
+				return usagef("%v", err)
+			}
+			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator) error {
+				r, err := inv.Ring(ctx, ref, cfg)
+				if err != nil {
+					return err
+				}
+				return m.emit(ctx, f, r, func(w io.Writer) { printRing(w, r) }, func() investigate.Drawing { return investigate.RingDrawing(r) })
+			})
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&withIP, "with-ip", false, "let IP addresses link users too (off by default: mobile carriers put strangers behind one address)")
+	cmd.Flags().IntVar(&maxUsersPerID, "max-users-per-id", 0, "an identifier shared by more users is public and links nobody (0: the default, 20)")
 	return cmd
 }
 
@@ -385,5 +422,44 @@ func printTimeline(w io.Writer, tl investigate.Timeline) {
 	tw.Flush()
 	if tl.Truncated {
 		fmt.Fprintln(w, "(partial: only the most recent transactions are listed; narrow with --since/--until)")
+	}
+}
+
+func printRing(w io.Writer, r typology.Ring) {
+	users := 0
+	for _, m := range r.Members {
+		if m.Kind == graph.KindUser {
+			users++
+		}
+	}
+	fmt.Fprintf(w, "ring around %s: %d users, %d identifiers", r.Seed, users, len(r.Members)-users)
+	if r.Community {
+		fmt.Fprint(w, " (the seed's community within a larger group)")
+	}
+	fmt.Fprintf(w, "\ntheir transactions: %d, %.2f in total; labelled fraud %d, laundering %d, legit %d\n",
+		r.Txns, r.TotalAmount, r.Labels[string(graph.ClassFraud)], r.Labels[string(graph.ClassLaundering)], r.Labels[string(graph.ClassLegit)])
+	if len(r.Flagged) > 0 {
+		var fl []string
+		for _, f := range r.Flagged {
+			fl = append(fl, f.String())
+		}
+		fmt.Fprintf(w, "flagged members: %s\n", strings.Join(fl, ", "))
+	}
+	fmt.Fprintf(w, "\nshared identifiers (%d)\n", len(r.Shared))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  identifier\tusers")
+	for _, s := range r.Shared {
+		var us []string
+		for _, u := range s.Users {
+			us = append(us, u.ID)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", s.Ref, strings.Join(us, ", "))
+	}
+	tw.Flush()
+	if len(r.Public) > 0 {
+		fmt.Fprintf(w, "not followed (public, too many users): %d identifiers\n", len(r.Public))
+	}
+	if r.Truncated {
+		fmt.Fprintln(w, "(partial: the exploration reached its bound; the ring may be larger)")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/investigate"
+	"github.com/riskgraph/riskgraph/typology"
 )
 
 // runCLI runs the program in-process with its clock at now.
@@ -48,6 +49,8 @@ type amlData struct {
 	hubTxns []string
 	// cycle is the first account of a laundering cycle.
 	cycle graph.NodeRef
+	// ringUser is a member of the first synthetic-identity fraud ring.
+	ringUser graph.NodeRef
 }
 
 func newAMLData(t *testing.T) amlData {
@@ -56,7 +59,7 @@ func newAMLData(t *testing.T) amlData {
 	csvPath := filepath.Join(dir, "traffic.csv")
 	d := amlData{dataDir: filepath.Join(dir, "data")}
 	now := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
-	mustCLI(t, now, "gen", "--seed", "3", "--users", "300", "--days", "10", "--rate", "aml_fan_in=20", "--rate", "aml_cycle=10", "--out", csvPath)
+	mustCLI(t, now, "gen", "--seed", "3", "--users", "300", "--days", "10", "--rate", "aml_fan_in=20", "--rate", "aml_cycle=10", "--rate", "synthetic_identity=10", "--out", csvPath)
 	mustCLI(t, now, "ingest", "--data-dir", d.dataDir, csvPath)
 
 	f, err := os.Open(csvPath)
@@ -81,6 +84,10 @@ func newAMLData(t *testing.T) amlData {
 			if d.cycle.ID == "" {
 				d.cycle = graph.Ref(graph.KindAccount, r[col["account"]])
 			}
+		case "synthetic_identity":
+			if d.ringUser.ID == "" {
+				d.ringUser = graph.Ref(graph.KindUser, r[col["user"]])
+			}
 		}
 	}
 	for acc, txns := range fanIn {
@@ -88,8 +95,8 @@ func newAMLData(t *testing.T) amlData {
 			d.hub, d.hubTxns = graph.Ref(graph.KindAccount, acc), txns
 		}
 	}
-	if len(d.hubTxns) < 8 || d.cycle.ID == "" {
-		t.Fatalf("synthetic data lacks a fan-in (%d payments) or a cycle", len(d.hubTxns))
+	if len(d.hubTxns) < 8 || d.cycle.ID == "" || d.ringUser.ID == "" {
+		t.Fatalf("synthetic data lacks a fan-in (%d payments), a cycle or an identity ring", len(d.hubTxns))
 	}
 	return d
 }
@@ -140,6 +147,26 @@ func TestInvestigateCommands(t *testing.T) {
 		t.Errorf("path --format dot:\n%s", dot)
 	}
 
+	// ring: the synthetic identities share devices and phones.
+	out = mustCLI(t, now, "investigate", "ring", d.ringUser.String(), "--data-dir", d.dataDir, "--json")
+	var ring typology.Ring
+	if err := json.Unmarshal([]byte(out), &ring); err != nil {
+		t.Fatal(err)
+	}
+	users := 0
+	for _, m := range ring.Members {
+		if m.Kind == graph.KindUser {
+			users++
+		}
+	}
+	if users < 3 || len(ring.Shared) == 0 || ring.Labels[string(graph.ClassFraud)] == 0 {
+		t.Errorf("ring around %s: %d users, %d shared identifiers, labels %v; want ≥ 3 users sharing, fraud", d.ringUser, users, len(ring.Shared), ring.Labels)
+	}
+	table = mustCLI(t, now, "investigate", "ring", d.ringUser.String(), "--data-dir", d.dataDir)
+	if !strings.Contains(table, "shared identifiers") || !strings.Contains(table, ring.Shared[0].Ref.String()) {
+		t.Errorf("ring table:\n%s", table)
+	}
+
 	// timeline, restricted to a window.
 	out = mustCLI(t, now, "investigate", "timeline", d.hub.String(), "--data-dir", d.dataDir, "--json", "--since", "2026-01-01", "--until", "2026-01-11")
 	var tl investigate.Timeline
@@ -182,6 +209,7 @@ func TestInvestigateBadArguments(t *testing.T) {
 		{"malformed ref", []string{"investigate", "entity", "Acount:a1", "--data-dir", data}, "Acount"},
 		{"no id", []string{"investigate", "entity", "Account:", "--data-dir", data}, "KIND:ID"},
 		{"unknown entity", []string{"investigate", "entity", "Account:nobody", "--data-dir", data}, "Account:nobody"},
+		{"ring around a merchant", []string{"investigate", "ring", "Merchant:m1", "--data-dir", data}, "Merchant:m1"},
 		{"bad second ref", []string{"investigate", "path", "Account:a1", "nonsense", "--data-dir", data}, "second entity"},
 		{"svg needs --out", []string{"investigate", "entity", "Account:a1", "--data-dir", data, "--format", "svg"}, "--out"},
 		{"json and dot", []string{"investigate", "entity", "Account:a1", "--data-dir", data, "--format", "dot", "--json"}, "not both"},
