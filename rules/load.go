@@ -90,7 +90,7 @@ func parse(data []byte, name string) (*Set, error) {
 	}
 	sum := sha256.Sum256(data)
 	l := &loader{file: name, ids: map[string]*yaml.Node{}}
-	s := &Set{name: name, digest: "sha256:" + hex.EncodeToString(sum[:]), degraded: Approve}
+	s := &Set{name: name, digest: "sha256:" + hex.EncodeToString(sum[:]), degraded: Approve, source: bytes.Clone(data)}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -298,4 +299,25 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Source returns the loaded bytes: loading them again gives the same set
+// (same digest and version), which is how an archived version replays.
+func TestSourceReloads(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load(bytes.NewReader(s.Source()), "archived.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Digest() != s.Digest() || again.Version() != s.Version() {
+		t.Errorf("reloaded source: digest %s version %s, want %s %s", again.Digest(), again.Version(), s.Digest(), s.Version())
+	}
+	src := s.Source()
+	src[0] ^= 0xff
+	if s.Source()[0] == src[0] {
+		t.Error("Source shares its bytes with the caller")
+	}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strings"
@@ -15,6 +16,7 @@ type Set struct {
 	version     string
 	description string
 	digest      string
+	source      []byte // the file as loaded
 	degraded    Decision
 
 	block, allow [graph.NumKinds]map[string]struct{}
@@ -94,6 +96,11 @@ func (s *Set) Description() string { return s.description }
 
 // Digest returns "sha256:" and the hex SHA-256 of the file's bytes.
 func (s *Set) Digest() string { return s.digest }
+
+// Source returns the bytes the set was loaded from (Digest is their
+// SHA-256): what an archive keeps to replay a past decision under the
+// same rules. The caller owns the slice.
+func (s *Set) Source() []byte { return bytes.Clone(s.source) }
 
 // String summarises the set, e.g. "rules.yaml (2026-11-01.1): 12 velocity,
 // 3 amount, 2 typology rules, 3 bands, 10000 blocked, 20 allowed".
