@@ -42,6 +42,24 @@ type FitConfig struct {
 	// validation average precision; the weights of the best epoch are
 	// kept (0 → DefaultPatience, 10; negative → never stop early).
 	Patience int `json:"patience"`
+	// ZeroNeighbours starts the neighbour weights (l1.nb0.w, l1.nb1.w,
+	// l2.nb.w) at 0: the model starts as a multilayer perceptron on the
+	// target's own features and uses the graph only as far as it helps.
+	ZeroNeighbours bool `json:"zero_neighbours,omitempty"`
+	// NeighbourDecay multiplies WeightDecay for the neighbour weights
+	// (l1.nb0.w, l1.nb1.w, l2.nb.w and l1.self1.w): with a large value
+	// the graph must earn its place against the target's own features
+	// (0 → 1, the same decay).
+	NeighbourDecay float64 `json:"neighbour_decay,omitempty"`
+	// Average, when in (0, 1), evaluates and keeps an exponential moving
+	// average of the weights with this decay per step (Polyak averaging)
+	// instead of the raw weights; 0 → off.
+	Average float64 `json:"average,omitempty"`
+	// Dropout zeroes each input feature of a training row with this
+	// probability (scaling the others by 1/(1−Dropout)), a regulariser
+	// for small data sets; the mask flags of the neighbour slots are
+	// kept. 0 → off; at most 0.9.
+	Dropout float64 `json:"dropout,omitempty"`
 	// Seed fixes the initialisation and the row order of every epoch:
 	// the same seed and data give the same weights, bit for bit.
 	Seed uint64 `json:"seed"`
@@ -77,10 +95,16 @@ func (c FitConfig) Validate() error {
 		return fmt.Errorf("%w: epochs %d: want 1..100000", ErrConfig, c.Epochs)
 	case !(d.LearnRate > 0 && d.LearnRate < 10):
 		return fmt.Errorf("%w: learn rate %v: want (0, 10)", ErrConfig, c.LearnRate)
-	case !(d.WeightDecay < 1):
-		return fmt.Errorf("%w: weight decay %v: want < 1", ErrConfig, c.WeightDecay)
+	case !(d.WeightDecay*d.LearnRate < 1):
+		return fmt.Errorf("%w: weight decay %v × learn rate %v: want < 1", ErrConfig, d.WeightDecay, d.LearnRate)
 	case d.BatchSize < 1 || d.BatchSize > 65536:
 		return fmt.Errorf("%w: batch size %d: want 1..65536", ErrConfig, c.BatchSize)
+	case !(d.NeighbourDecay >= 0 && d.WeightDecay*d.LearnRate*max(d.NeighbourDecay, 1) < 1):
+		return fmt.Errorf("%w: neighbour decay %v × weight decay %v × learn rate %v: want < 1", ErrConfig, d.NeighbourDecay, d.WeightDecay, d.LearnRate)
+	case !(d.Dropout >= 0 && d.Dropout <= 0.9):
+		return fmt.Errorf("%w: dropout %v: want [0, 0.9]", ErrConfig, c.Dropout)
+	case !(d.Average >= 0 && d.Average < 1):
+		return fmt.Errorf("%w: average %v: want [0, 1)", ErrConfig, c.Average)
 	case !(d.PosWeight <= 1e6) || math.IsNaN(d.PosWeight):
 		return fmt.Errorf("%w: pos weight %v: want at most 1e6", ErrConfig, c.PosWeight)
 	}
@@ -159,8 +183,20 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 		rep.PosWeight = 1
 	}
 	p := l.glorot(rand.New(rand.NewPCG(cfg.Seed, 0x696e6974))) // "init"
+	if cfg.ZeroNeighbours {
+		blocks := l.tensorBlocks()
+		for _, name := range []string{"l1.nb0.w", "l1.nb1.w", "l2.nb.w"} {
+			for _, r := range blocks[name] {
+				clear(p[r[0]:r[1]])
+			}
+		}
+	}
+	avg := p
+	if cfg.Average > 0 {
+		avg = append([]float32(nil), p...)
+	}
 	best := append([]float32(nil), p...)
-	opt := newAdamW(l, cfg.LearnRate, cfg.WeightDecay)
+	opt := newAdamW(l, cfg.LearnRate, cfg.WeightDecay, cfg.NeighbourDecay)
 	grad := make([]float32, l.size)
 	w := newWork(l, cfg.BatchSize)
 	recs := make([]float32, cfg.BatchSize*l.rec)
@@ -190,6 +226,9 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 			if err := train.Fill(ctx, rows, epoch, recs[:n*l.rec]); err != nil {
 				return nil, rep, err
 			}
+			if cfg.Dropout > 0 {
+				dropout(l, recs[:n*l.rec], cfg.Dropout, rng)
+			}
 			w.forward(p, recs, n)
 			for i, row := range rows {
 				y, z := train.Label(row), w.logit[i]
@@ -205,8 +244,14 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 			clear(grad)
 			w.backward(p, grad, recs)
 			opt.step(p, grad)
+			if cfg.Average > 0 {
+				a := float32(cfg.Average)
+				for i, v := range p {
+					avg[i] = a*avg[i] + (1-a)*v
+				}
+			}
 		}
-		if err := score(ctx, l, p, val, w, recs, valScores); err != nil {
+		if err := score(ctx, l, avg, val, w, recs, valScores); err != nil {
 			return nil, rep, err
 		}
 		st := EpochStats{Epoch: epoch, Loss: lossSum / float64(len(order)), Rows: len(order),
@@ -216,7 +261,7 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 		}
 		if st.ValAP > bestAP {
 			bestAP, since, rep.BestEpoch = st.ValAP, 0, epoch
-			copy(best, p)
+			copy(best, avg)
 		} else {
 			since++
 		}
@@ -265,19 +310,57 @@ func score(ctx context.Context, l *layout, p []float32, s source, w *work, recs 
 	return nil
 }
 
+// dropout zeroes each feature of the records with probability q and
+// scales the others by 1/(1−q), leaving the slots' mask flags alone.
+func dropout(l *layout, recs []float32, q float64, rng *rand.Rand) {
+	keep := float32(1 / (1 - q))
+	d := l.d
+	for i := range recs {
+		off := i % l.rec
+		if off >= d.F0 && (off-d.F0)%l.slot == 0 {
+			continue // a mask flag
+		}
+		if rng.Float64() < q {
+			recs[i] = 0
+		} else {
+			recs[i] *= keep
+		}
+	}
+}
+
 // adamW is Adam (Kingma & Ba 2015) with decoupled weight decay
 // (Loshchilov & Hutter 2019) on the weight matrices.
 type adamW struct {
-	l      *layout
-	lr, wd float64
+	lr     float64
+	decay  []float32 // per parameter: 1 − lr·decay
 	m, v   []float32
 	t      int
 	b1, b2 float64
 	eps    float64
 }
 
-func newAdamW(l *layout, lr, wd float64) *adamW {
-	return &adamW{l: l, lr: lr, wd: wd, m: make([]float32, l.size), v: make([]float32, l.size), b1: 0.9, b2: 0.999, eps: 1e-8}
+// newAdamW decays the weights by wd and the neighbour weights by wd·nb
+// (nb 0 meaning 1).
+func newAdamW(l *layout, lr, wd, nb float64) *adamW {
+	if nb == 0 {
+		nb = 1
+	}
+	a := &adamW{lr: lr, decay: make([]float32, l.size), m: make([]float32, l.size), v: make([]float32, l.size), b1: 0.9, b2: 0.999, eps: 1e-8}
+	for i, w := range l.weight {
+		a.decay[i] = 1
+		if w {
+			a.decay[i] = float32(1 - lr*wd)
+		}
+	}
+	blocks := l.tensorBlocks()
+	for _, name := range []string{"l1.nb0.w", "l1.nb1.w", "l2.nb.w", "l1.self1.w"} {
+		for _, r := range blocks[name] {
+			for i := r[0]; i < r[1]; i++ {
+				a.decay[i] = float32(1 - lr*wd*nb)
+			}
+		}
+	}
+	return a
 }
 
 func (a *adamW) step(p, g []float32) {
@@ -287,13 +370,10 @@ func (a *adamW) step(p, g []float32) {
 	lr := float32(a.lr * math.Sqrt(c2) / c1)
 	b1, b2 := float32(a.b1), float32(a.b2)
 	eps := float32(a.eps * math.Sqrt(c2))
-	decay := float32(1 - a.lr*a.wd)
 	for i, gi := range g {
 		a.m[i] = b1*a.m[i] + (1-b1)*gi
 		a.v[i] = b2*a.v[i] + (1-b2)*gi*gi
-		if a.l.weight[i] {
-			p[i] *= decay
-		}
+		p[i] *= a.decay[i]
 		p[i] -= lr * a.m[i] / (float32(math.Sqrt(float64(a.v[i]))) + eps)
 	}
 }

@@ -276,7 +276,7 @@ func BenchmarkFitStep(b *testing.B) {
 			p := l.glorot(rng)
 			g := make([]float32, l.size)
 			w := newWork(l, B)
-			opt := newAdamW(l, 0.001, 1e-4)
+			opt := newAdamW(l, 0.001, 1e-4, 1)
 			for b.Loop() {
 				w.forward(p, recs, B)
 				for i := range B {
