@@ -39,7 +39,7 @@ func writeFolder(t testing.TB, files map[string]string) string {
 
 func TestReadFolder(t *testing.T) {
 	dir := writeFolder(t, map[string]string{
-		"nodes.csv": "node_id,label,split,a,b\nn1,1,train,0.5,2\nn2,0,val,-1,3e2\nn3,,test,0,0\nn4,0,,1,1\n",
+		"nodes.csv":        "node_id,label,split,a,b\nn1,1,train,0.5,2\nn2,0,val,-1,3e2\nn3,,test,0,0\nn4,0,,1,1\n",
 		"edges_pay.csv.gz": "src,dst,amount,time\nn1,n2,10.5,3\nn2,n3,1,4\n",
 		"edges_own.csv":    "dst,src\nn4,n1\n",
 		"README.md":        "ignored",
