@@ -142,6 +142,15 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	return e, nil
 }
 
+// streamReplicas is the replica count for the streams this process
+// creates: 1 on the embedded server, --stream-replicas on a cluster.
+func (e *env) streamReplicas() int {
+	if e.cfg.external() {
+		return e.cfg.NATS.replicas
+	}
+	return 1
+}
+
 // clientURL is where NATS clients reach the log: the embedded server's
 // client URL, or the external server this process is connected to.
 func (e *env) clientURL() string {

@@ -44,6 +44,7 @@ Start with:
 		m.graphCommand(g),
 		m.modelCommand(g),
 		m.scoreCommand(g),
+		m.explainCommand(g),
 		m.serveCommand(g),
 		m.authorizeCommand(g),
 		m.benchCommand(g),

@@ -24,6 +24,7 @@ import (
 	"github.com/riskgraph/riskgraph/plugin/personalization"
 	"github.com/riskgraph/riskgraph/rules"
 	"github.com/riskgraph/riskgraph/scoring"
+	"github.com/riskgraph/riskgraph/scoring/decisionlog"
 	"github.com/riskgraph/riskgraph/scoring/natsvc"
 	"github.com/riskgraph/riskgraph/signal"
 )
@@ -115,9 +116,11 @@ func newServeMetrics(lag func() float64) *serveMetrics {
 // metered wraps the scorer to record every decision and hand it to the
 // signal router (which never blocks: plug-ins have bounded queues).
 type metered struct {
-	s      *scoring.Scorer
-	m      *serveMetrics
-	router *signal.Router
+	s         *scoring.Scorer
+	m         *serveMetrics
+	router    *signal.Router
+	decisions *decisionlog.Log
+	now       func() time.Time
 }
 
 func (a metered) Authorize(ctx context.Context, txn *graph.Transaction) (scoring.Decision, error) {
@@ -134,6 +137,7 @@ func (a metered) Authorize(ctx context.Context, txn *graph.Transaction) (scoring
 	for i, r := range d.Reasons {
 		reasons[i] = signal.Reason(r)
 	}
+	a.decisions.Record(decisionlog.Record{Decision: d, TxnTime: txn.Time, DecidedAt: a.now()})
 	a.router.Route(ctx, signal.Decision{Txn: txn, Score: d.Score, Decision: d.Decision, Reasons: reasons,
 		Typologies: d.Typologies, Model: d.Model, Time: txn.Time})
 	return d, nil
@@ -179,7 +183,12 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	var watcher *rules.Watcher
 	if f.rulesFile != "" {
 		if watcher, err = rules.NewWatcher(rules.WatchConfig{Path: f.rulesFile, Interval: f.rulesPoll,
-			OnError: func(err error) { log.Error("rules reload refused; keeping the current rules", "err", err) }}); err != nil {
+			OnError: func(err error) { log.Error("rules reload refused; keeping the current rules", "err", err) },
+			OnReload: func(_, next *rules.Set) {
+				if err := archiveRules(f.dataDir, next); err != nil {
+					log.Warn("archiving the rules", "err", err)
+				}
+			}}); err != nil {
 			return err
 		}
 		rs = watcher
@@ -189,6 +198,11 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 			return err
 		}
 		rs = scoring.Fixed{Set: set}
+	}
+	if f.dataDir != "" {
+		if err := archiveRules(f.dataDir, rs.Current()); err != nil {
+			log.Warn("archiving the rules", "err", err)
+		}
 	}
 	if _, err := f.nats.options(); err != nil {
 		return err
@@ -270,7 +284,16 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		return err
 	}
 	defer router.Close(context.WithoutCancel(ctx))
-	svc, err := natsvc.Start(e.nc, metered{scorer, metrics, router}, natsvc.Config{Tokenizer: e.tok, DefaultDeadline: f.deadline, Logger: log})
+	// Every decision is kept for explain, off the authorization path.
+	dlog, err := decisionlog.Open(ctx, e.js, decisionlog.Config{Replicas: e.streamReplicas()})
+	if err != nil {
+		return err
+	}
+	defer dlog.Close(context.WithoutCancel(ctx))
+	metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskgraph_decision_log_dropped_total",
+		Help: "Decisions not kept in the decision log (queue full or log unavailable)."},
+		func() float64 { st := dlog.Stats(); return float64(st.Dropped + st.Failed) }))
+	svc, err := natsvc.Start(e.nc, metered{scorer, metrics, router, dlog, m.Now}, natsvc.Config{Tokenizer: e.tok, DefaultDeadline: f.deadline, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -293,6 +316,11 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		log.Error("draining the authorization service", "err", err)
 	}
 	commit.Close()
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	if err := dlog.Close(dctx); err != nil {
+		log.Error("flushing the decision log", "err", err)
+	}
+	dcancel()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := router.Close(sctx); err != nil {
