@@ -39,14 +39,17 @@ func mustRun(t *testing.T, args ...string) (string, string) {
 	return out, errOut
 }
 
-var digitRun = regexp.MustCompile(`[0-9]{12,19}`)
+// digitRun is a card-number-shaped run: 12–19 digits, the first not 0
+// (no issuer number starts with 0), not part of a longer number or a
+// decimal fraction.
+var digitRun = regexp.MustCompile(`(?:^|[^0-9.])([1-9][0-9]{11,18})(?:[^0-9]|$)`)
 
 // pansIn returns the Luhn-valid card numbers in b.
 func pansIn(b []byte) []string {
 	var out []string
-	for _, m := range digitRun.FindAll(b, -1) {
-		if ingest.Luhn(string(m)) {
-			out = append(out, string(m))
+	for _, m := range digitRun.FindAllSubmatch(b, -1) {
+		if ingest.Luhn(string(m[1])) {
+			out = append(out, string(m[1]))
 		}
 	}
 	return out
