@@ -15,6 +15,19 @@ type logAdapter struct {
 
 	mu        sync.Mutex
 	fatalText string
+
+	// gate orders log calls before close: the server's goroutines can
+	// still log while they wind down after Shutdown, and nothing may
+	// reach the caller's writer once Shutdown has returned.
+	gate   sync.RWMutex
+	closed bool
+}
+
+// close stops forwarding; it returns once no call is writing.
+func (a *logAdapter) close() {
+	a.gate.Lock()
+	a.closed = true
+	a.gate.Unlock()
 }
 
 func (a *logAdapter) debugEnabled() bool {
@@ -23,6 +36,11 @@ func (a *logAdapter) debugEnabled() bool {
 
 func (a *logAdapter) log(level slog.Level, format string, v []any) {
 	if a.l == nil || !a.l.Enabled(context.Background(), level) {
+		return
+	}
+	a.gate.RLock()
+	defer a.gate.RUnlock()
+	if a.closed {
 		return
 	}
 	a.l.Log(context.Background(), level, fmt.Sprintf(format, v...), slog.String("component", "nats-server"))
@@ -49,7 +67,5 @@ func (a *logAdapter) Fatalf(format string, v ...any) {
 		a.fatalText = msg
 	}
 	a.mu.Unlock()
-	if a.l != nil {
-		a.l.Error(msg, slog.String("component", "nats-server"))
-	}
+	a.log(slog.LevelError, "%s", []any{msg})
 }

@@ -238,5 +238,6 @@ func (s *Server) Shutdown() {
 	s.once.Do(func() {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
+		s.log.close()
 	})
 }
