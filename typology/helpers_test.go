@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,12 +23,37 @@ type world struct {
 	sum     synth.Summary
 }
 
-// genWorld generates cfg into a fresh store. keep keeps the rows too.
+// planted is the shared world of plantedConfig(11), generated once for
+// the tests that only read it.
+var planted struct {
+	once sync.Once
+	w    *world
+}
+
+// plantedWorld returns the shared planted world.
+func plantedWorld(tb testing.TB) *world {
+	tb.Helper()
+	planted.once.Do(func() { planted.w = newWorld(tb, plantedConfig(11), true) })
+	if planted.w == nil {
+		tb.Fatal("the planted world failed to generate")
+	}
+	return planted.w
+}
+
+// genWorld generates cfg into a fresh store, closed at the end of the
+// test. keep keeps the rows too.
 func genWorld(tb testing.TB, cfg synth.Config, keep bool) *world {
+	tb.Helper()
+	w := newWorld(tb, cfg, keep)
+	tb.Cleanup(func() { w.store.Close() })
+	return w
+}
+
+// newWorld generates cfg into a fresh store. keep keeps the rows too.
+func newWorld(tb testing.TB, cfg synth.Config, keep bool) *world {
 	tb.Helper()
 	ctx := context.Background()
 	w := &world{store: mem.New(), pattern: map[string]string{}, users: cfg.Users}
-	tb.Cleanup(func() { w.store.Close() })
 	batch := make([]graph.Mutation, 0, 1024)
 	flush := func() error {
 		_, err := w.store.Apply(ctx, batch...)

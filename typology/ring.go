@@ -17,12 +17,14 @@ import (
 type Ring struct {
 	// Seed is the entity the ring was asked for.
 	Seed graph.NodeRef `json:"seed"`
-	// Members are the ring's users and the identifiers that link them.
+	// Members are the ring's users and the identifiers that link two of
+	// them or more.
 	Members []graph.NodeRef `json:"members"`
 	// Shared are the identifiers used by two users of the ring or more,
 	// each with those users.
 	Shared []SharedID `json:"shared"`
-	// Edges are the user–identifier pairs of the ring.
+	// Edges are the user–identifier pairs of the ring (for the linking
+	// identifiers).
 	Edges []Link `json:"edges"`
 	// TotalAmount and Txns are the total and number of the transactions
 	// made by the ring's users (in RingConfig.Window).
@@ -289,7 +291,6 @@ func (w *ringWalk) describe(ctx context.Context, ring Ring, grp group) (Ring, er
 	in := make(map[int64]bool, len(grp.nodes))
 	for _, n := range grp.nodes {
 		in[n] = true
-		ring.Members = append(ring.Members, b.refs[n])
 	}
 	// Links within the ring: one per pair, the earliest transaction.
 	first := make(map[[2]int64]link)
@@ -304,8 +305,19 @@ func (w *ringWalk) describe(ctx context.Context, ring Ring, grp group) (Ring, er
 	}
 	usersOf := make(map[int64][]graph.NodeRef)
 	for _, l := range first {
-		ring.Edges = append(ring.Edges, Link{User: b.refs[l.user], ID: b.refs[l.id], Txn: l.txn})
 		usersOf[l.id] = append(usersOf[l.id], b.refs[l.user])
+	}
+	// Members: the users, and the identifiers that link two of them or
+	// more (an identifier of one user links nobody).
+	for _, n := range grp.nodes {
+		if n < int64(len(b.refs)) && (b.refs[n].Kind == graph.KindUser || len(usersOf[n]) >= 2) {
+			ring.Members = append(ring.Members, b.refs[n])
+		}
+	}
+	for _, l := range first {
+		if len(usersOf[l.id]) >= 2 {
+			ring.Edges = append(ring.Edges, Link{User: b.refs[l.user], ID: b.refs[l.id], Txn: l.txn})
+		}
 	}
 	slices.SortFunc(ring.Edges, func(x, y Link) int {
 		if c := compareRefs(x.User, y.User); c != 0 {

@@ -141,17 +141,37 @@ func compareRefs(a, b graph.NodeRef) int {
 }
 
 // ringDetector gathers the user–identifier links of a transaction scan
-// for Detect.
+// for Detect. Most identifiers belong to one user; they cost one small
+// entry and never become graph nodes.
 type ringDetector struct {
-	cfg  RingConfig
-	b    *bipartite
-	seen map[[2]int64]struct{}
-	// users by identifier node, up to MaxUsersPerID+1.
-	usersOf map[int64][]int64
+	cfg   RingConfig
+	users map[string]int32 // user id → index in names
+	names []string
+	ids   map[idKey]int32 // identifier → index in links
+	links []idLinks
+}
+
+// idKey names an identifier.
+type idKey struct {
+	kind graph.Kind
+	id   string
+}
+
+// idLinks are an identifier's first users, up to MaxUsersPerID+1 (one
+// more marks it public), each with its first linking transaction.
+type idLinks struct {
+	users []idUser
+}
+
+type idUser struct {
+	user int32
+	t    int64
+	amt  float64
+	txn  string
 }
 
 func newRingDetector(cfg RingConfig) *ringDetector {
-	return &ringDetector{cfg: cfg, b: newBipartite(), seen: make(map[[2]int64]struct{}), usersOf: make(map[int64][]int64)}
+	return &ringDetector{cfg: cfg, users: make(map[string]int32), ids: make(map[idKey]int32)}
 }
 
 // add records the links of one transaction.
@@ -159,25 +179,32 @@ func (r *ringDetector) add(t *graph.Transaction) {
 	if t.User == "" || !r.cfg.Window.Contains(t.Time) {
 		return
 	}
-	u := int64(-1)
+	u := int32(-1)
 	for _, k := range r.cfg.Kinds {
 		v := t.Entity(identifierEdge(k))
 		if v == "" {
 			continue
 		}
 		if u < 0 {
-			u = r.b.node(graph.Ref(graph.KindUser, t.User))
+			var ok bool
+			if u, ok = r.users[t.User]; !ok {
+				u = int32(len(r.names))
+				r.users[t.User] = u
+				r.names = append(r.names, t.User)
+			}
 		}
-		id := r.b.node(graph.Ref(k, v))
-		key := [2]int64{u, id}
-		if _, ok := r.seen[key]; ok {
+		key := idKey{k, v}
+		i, ok := r.ids[key]
+		if !ok {
+			i = int32(len(r.links))
+			r.ids[key] = i
+			r.links = append(r.links, idLinks{})
+		}
+		l := &r.links[i]
+		if len(l.users) > r.cfg.MaxUsersPerID || slices.ContainsFunc(l.users, func(x idUser) bool { return x.user == u }) {
 			continue
 		}
-		r.seen[key] = struct{}{}
-		if us := r.usersOf[id]; len(us) <= r.cfg.MaxUsersPerID {
-			r.usersOf[id] = append(us, u)
-		}
-		r.b.links = append(r.b.links, link{user: u, id: id, txn: t.ID, t: t.Time.UnixNano(), amt: t.Amount})
+		l.users = append(l.users, idUser{user: u, t: t.Time.UnixNano(), amt: t.Amount, txn: t.ID})
 	}
 }
 
@@ -201,29 +228,60 @@ func identifierEdge(k graph.Kind) graph.EdgeKind {
 
 // alerts returns a shared_id_ring alert per ring.
 func (r *ringDetector) alerts() []Alert {
-	// Keep the links of identifiers shared by 2..MaxUsersPerID users.
-	b := r.b
-	kept := b.links[:0]
-	for _, l := range b.links {
-		if n := len(r.usersOf[l.id]); n >= 2 && n <= r.cfg.MaxUsersPerID {
-			kept = append(kept, l)
+	// The graph: identifiers shared by 2..MaxUsersPerID users, and those
+	// users.
+	b := newBipartite()
+	for key, i := range r.ids {
+		l := &r.links[i]
+		if len(l.users) < 2 || len(l.users) > r.cfg.MaxUsersPerID {
+			continue
+		}
+		id := b.node(graph.Ref(key.kind, key.id))
+		for _, x := range l.users {
+			u := b.node(graph.Ref(graph.KindUser, r.names[x.user]))
+			b.links = append(b.links, link{user: u, id: id, txn: x.txn, t: x.t, amt: x.amt})
 		}
 	}
-	b.links = kept
-	byNode := make(map[int64][]int, len(kept))
-	for i, l := range kept {
+	// Map order made the node numbers: renumber by reference so that the
+	// rings, their ids and their communities do not depend on it.
+	b = b.sorted()
+	byNode := make(map[int64][]int, len(b.links))
+	for i, l := range b.links {
 		byNode[l.user] = append(byNode[l.user], i)
 	}
 	var out []Alert
 	for _, grp := range b.groups(r.cfg.MinUsers, r.cfg.MaxMembers, r.cfg.Resolution, r.cfg.Seed, -1) {
-		out = append(out, r.alert(grp, byNode))
+		out = append(out, r.alert(b, grp, byNode))
 	}
 	return out
 }
 
+// sorted returns b with its nodes numbered in reference order and its
+// links in (user, identifier) order.
+func (b *bipartite) sorted() *bipartite {
+	order := make([]int64, len(b.refs))
+	for i := range order {
+		order[i] = int64(i)
+	}
+	slices.SortFunc(order, func(x, y int64) int { return compareRefs(b.refs[x], b.refs[y]) })
+	out := &bipartite{refs: make([]graph.NodeRef, len(b.refs)), index: make(map[graph.NodeRef]int64, len(b.refs))}
+	renum := make([]int64, len(b.refs))
+	for n, old := range order {
+		renum[old] = int64(n)
+		out.refs[n] = b.refs[old]
+		out.index[b.refs[old]] = int64(n)
+	}
+	out.links = make([]link, len(b.links))
+	for i, l := range b.links {
+		l.user, l.id = renum[l.user], renum[l.id]
+		out.links[i] = l
+	}
+	slices.SortFunc(out.links, func(x, y link) int { return cmp.Or(cmp.Compare(x.user, y.user), cmp.Compare(x.id, y.id)) })
+	return out
+}
+
 // alert describes one ring.
-func (r *ringDetector) alert(grp group, byNode map[int64][]int) Alert {
-	b := r.b
+func (r *ringDetector) alert(b *bipartite, grp group, byNode map[int64][]int) Alert {
 	in := make(map[int64]bool, len(grp.nodes))
 	for _, n := range grp.nodes {
 		in[n] = true
@@ -236,35 +294,45 @@ func (r *ringDetector) alert(grp group, byNode map[int64][]int) Alert {
 		t  int64
 	}
 	var list []tx
+	for _, n := range grp.nodes[:grp.users] {
+		for _, li := range byNode[n] {
+			if l := b.links[li]; in[l.id] {
+				share[l.id]++
+			}
+		}
+	}
 	start, end := int64(0), int64(0)
 	for _, n := range grp.nodes[:grp.users] {
 		for _, li := range byNode[n] {
 			l := b.links[li]
-			if !in[l.id] {
+			if !in[l.id] || share[l.id] < 2 || txns[l.txn] {
 				continue
 			}
-			share[l.id]++
-			if !txns[l.txn] {
-				txns[l.txn] = true
-				list = append(list, tx{l.txn, l.t})
-				a.Amount += l.amt
-			}
+			txns[l.txn] = true
+			list = append(list, tx{l.txn, l.t})
+			a.Amount += l.amt
 			if len(list) == 1 || l.t < start {
 				start = l.t
 			}
 			end = max(end, l.t)
 		}
 	}
+	// Members: the users, then the identifiers that link two of them or
+	// more within the ring; the focus is the one that links the most.
 	focus := int64(-1)
 	kinds := make(map[graph.Kind]int)
+	for _, n := range grp.nodes[:grp.users] {
+		a.Members = append(a.Members, b.refs[n])
+	}
 	for _, n := range grp.nodes[grp.users:] {
+		if share[n] < 2 {
+			continue
+		}
+		a.Members = append(a.Members, b.refs[n])
 		kinds[b.refs[n].Kind]++
 		if focus < 0 || share[n] > share[focus] {
 			focus = n
 		}
-	}
-	for _, n := range grp.nodes {
-		a.Members = append(a.Members, b.refs[n])
 	}
 	slices.SortFunc(list, func(x, y tx) int { return cmp.Or(cmp.Compare(x.t, y.t), cmp.Compare(x.id, y.id)) })
 	for _, t := range list {

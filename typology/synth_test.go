@@ -83,10 +83,11 @@ func plantedConfig(seed uint64) synth.Config {
 // (recall), and the share of the typology's alerts made mostly of planted
 // transactions (precision).
 func TestPlantedPatterns(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("generates 50,000 transactions; skipped with -short")
 	}
-	w := genWorld(t, plantedConfig(11), true)
+	w := plantedWorld(t)
 	alerts, err := typology.Detect(context.Background(), w.store, typology.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +176,7 @@ func normalOnly(seed uint64, users, days int) synth.Config {
 // first days of the month) and payroll (an employer paying a hundred
 // employees in one run) are the legitimate look-alikes.
 func TestFalseAlarms(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("generates 60,000 transactions; skipped with -short")
 	}

@@ -1,0 +1,193 @@
+package typology_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/riskgraph/riskgraph/feature"
+	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/typology"
+)
+
+var _ feature.TypologyCounter = (*typology.Engine)(nil)
+
+// TestEngineMatchesDetect feeds generated traffic to an Engine as it
+// would arrive and checks that it raises exactly the transfer alerts that
+// Detect finds over the same history, each once, when it completes.
+func TestEngineMatchesDetect(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("generates 50,000 transactions; skipped with -short")
+	}
+	w := plantedWorld(t)
+	cfg := typology.Config{}
+	e, err := typology.NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raised []string
+	at := map[string]time.Time{}
+	for i := range w.rows {
+		for _, a := range e.Observe(&w.rows[i]) {
+			raised = append(raised, a.ID)
+			at[a.ID] = a.At
+			if a.At != w.rows[i].Time {
+				t.Errorf("alert %s raised by a transfer at %v says At %v", a.ID, w.rows[i].Time, a.At)
+			}
+		}
+	}
+	alerts, err := typology.Detect(context.Background(), w.store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, a := range alerts {
+		if a.Typology != typology.SharedIDRing {
+			want = append(want, a.ID)
+			if !at[a.ID].Equal(a.At) {
+				t.Errorf("alert %s: Detect says At %v, the engine raised it at %v", a.ID, a.At, at[a.ID])
+			}
+		}
+	}
+	if len(want) < 50 {
+		t.Fatalf("only %d transfer alerts; the comparison needs more", len(want))
+	}
+	slices.Sort(want)
+	slices.Sort(raised)
+	if diff := cmp.Diff(want, raised); diff != "" {
+		t.Errorf("engine alerts differ from Detect's (-detect +engine):\n%s", diff)
+	}
+}
+
+// TestEngineHits checks the counts that feed the GNN's features.
+func TestEngineHits(t *testing.T) {
+	e, err := typology.NewEngine(typology.Config{Typologies: []string{typology.FanIn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txns := seq("t", fanOf("s", "hub", 10, 1, 1600, true)...)
+	for i := range txns {
+		e.Observe(&txns[i])
+	}
+	hub, s1, s9 := graph.Ref(graph.KindAccount, "hub"), graph.Ref(graph.KindAccount, "s1"), graph.Ref(graph.KindAccount, "s9")
+	u1 := graph.Ref(graph.KindUser, "us1") // xfer's user for account s1
+	tests := []struct {
+		name   string
+		ref    graph.NodeRef
+		before time.Time
+		want   int
+	}{
+		{"hub before the fan completed", hub, t0.Add(7 * time.Hour), 0},
+		{"hub after", hub, t0.Add(7*time.Hour + time.Second), 1},
+		{"early sender after", s1, t0.Add(8 * time.Hour), 1},
+		{"late sender when it joined", s9, t0.Add(8 * time.Hour), 0},
+		{"late sender after it joined", s9, t0.Add(9 * time.Hour), 1},
+		{"the sender's user", u1, t0.Add(24 * time.Hour), 1},
+		{"a stranger", graph.Ref(graph.KindAccount, "nobody"), t0.Add(24 * time.Hour), 0},
+	}
+	for _, tc := range tests {
+		if got := e.Hits(tc.ref, tc.before); got != tc.want {
+			t.Errorf("%s: Hits(%s, %v) = %d, want %d", tc.name, tc.ref, tc.before, got, tc.want)
+		}
+	}
+	// Alerts found elsewhere count too.
+	ring := typology.Alert{Typology: typology.SharedIDRing, At: t0.Add(time.Hour), Members: []graph.NodeRef{hub, graph.Ref(graph.KindDevice, "d1")}}
+	e.Record(ring)
+	if got, err := e.TypologyHits(context.Background(), hub, t0.Add(24*time.Hour)); got != 2 || err != nil {
+		t.Errorf("TypologyHits(hub) after Record = %d, %v; want 2", got, err)
+	}
+	if got := e.Hits(graph.Ref(graph.KindDevice, "d1"), t0.Add(2*time.Hour)); got != 1 {
+		t.Errorf("Hits(device) after Record = %d, want 1", got)
+	}
+}
+
+// TestEngineMemoryBounded runs two months of traffic through an Engine
+// and checks that it holds only the transfers of its window.
+func TestEngineMemoryBounded(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("generates 60,000 transactions; skipped with -short")
+	}
+	w := genWorld(t, normalOnly(9, 1000, 60), true)
+	e, err := typology.NewEngine(typology.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	transfers := 0
+	var times []time.Time
+	for i := range w.rows {
+		e.Observe(&w.rows[i])
+		if w.rows[i].Counterparty != "" {
+			transfers++
+			times = append(times, w.rows[i].Time)
+		}
+	}
+	st := e.Stats()
+	// The longest default window is structuring's 10 days; accounts are
+	// swept every half window, so at most 15 days of transfers are held,
+	// each twice (sender and receiver).
+	since := st.Clock.Add(-15 * 24 * time.Hour)
+	recent := len(times) - sort.Search(len(times), func(i int) bool { return !times[i].Before(since) })
+	t.Logf("%d transfers over 60 days; the engine holds %d edges of %d accounts (%d transfers in its last 15 days)", transfers, st.Edges, st.Accounts, recent)
+	if st.Edges > 2*recent {
+		t.Errorf("engine holds %d edges, more than twice the %d transfers of the last 15 days", st.Edges, recent)
+	}
+	if st.Edges >= transfers {
+		t.Errorf("engine holds %d edges for %d transfers: nothing was forgotten", st.Edges, transfers)
+	}
+}
+
+func TestEngineIgnores(t *testing.T) {
+	e, err := typology.NewEngine(typology.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	purchase := graph.Transaction{ID: "p1", Time: t0, Amount: 20, User: "u1", Card: "c1", Merchant: "m1"}
+	self := xfer("x1", t0, "a1", "a1", 5000)
+	for _, tx := range []*graph.Transaction{nil, &purchase, &self} {
+		if got := e.Observe(tx); got != nil {
+			t.Errorf("Observe(%+v) = %v, want nil", tx, got)
+		}
+	}
+	if st := e.Stats(); st.Edges != 0 {
+		t.Errorf("engine holds %d edges after ignoring everything", st.Edges)
+	}
+	// A transfer older than the longest window is late and ignored.
+	now, old := xfer("x2", t0.Add(30*24*time.Hour), "a1", "a2", 10), xfer("x3", t0, "a3", "a4", 10)
+	e.Observe(&now)
+	e.Observe(&old)
+	if st := e.Stats(); st.Late != 1 || st.Edges != 2 {
+		t.Errorf("after a late transfer: %+v; want 1 late and 2 edges held", st)
+	}
+}
+
+// TestEngineConcurrent observes and reads from several goroutines (run
+// with -race).
+func TestEngineConcurrent(t *testing.T) {
+	e, err := typology.NewEngine(typology.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			txns := seq("g"+string(rune('a'+g)), fanOf("s"+string(rune('a'+g)), "hub", 30, 0.5, 1600, true)...)
+			for i := range txns {
+				e.Observe(&txns[i])
+				e.Hits(graph.Ref(graph.KindAccount, "hub"), t0.Add(48*time.Hour))
+			}
+		}()
+	}
+	wg.Wait()
+	if got := e.Hits(graph.Ref(graph.KindAccount, "hub"), t0.Add(48*time.Hour)); got != 1 {
+		t.Errorf("hub hits = %d, want 1 (one fan-in that kept growing)", got)
+	}
+}

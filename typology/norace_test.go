@@ -1,0 +1,5 @@
+//go:build !race
+
+package typology_test
+
+const raceEnabled = false
