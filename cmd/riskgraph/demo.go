@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -21,6 +23,7 @@ import (
 	"github.com/riskgraph/riskgraph/ingest/stream"
 	"github.com/riskgraph/riskgraph/scoring"
 	"github.com/riskgraph/riskgraph/synth"
+	"github.com/riskgraph/riskgraph/typology"
 )
 
 type demoFlags struct {
@@ -75,6 +78,11 @@ type demoCard struct {
 	Precision  float64        `json:"precision"`
 	Recall     float64        `json:"recall"`
 	TopAlerts  []string       `json:"top_alerts"`
+	// Typologies counts the AML typology alerts found over the whole graph
+	// (batch detection after the run), by typology.
+	Typologies map[string]int `json:"typologies"`
+	// Investigate lists commands for the strongest typology alerts.
+	Investigate []string `json:"investigate"`
 }
 
 func (m *Main) runDemo(ctx context.Context, g *globals, f *demoFlags) error {
@@ -212,7 +220,55 @@ func (m *Main) runDemo(ctx context.Context, g *globals, f *demoFlags) error {
 		return err
 	}
 	served <- nil
+	if err := m.demoTypologies(ctx, log, f, &card); err != nil {
+		return err
+	}
 	return m.printCard(f, card)
+}
+
+// demoTypologies runs the typology detectors over the graph the demo built
+// and keeps the counts and the commands to investigate the strongest.
+func (m *Main) demoTypologies(ctx context.Context, log *slog.Logger, f *demoFlags, card *demoCard) error {
+	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if err := e.catchUp(ctx, 0); err != nil {
+		return err
+	}
+	alerts, err := typology.Detect(ctx, e.store, typology.Config{})
+	if err != nil {
+		return err
+	}
+	card.Typologies = map[string]int{}
+	for _, a := range alerts {
+		card.Typologies[a.Typology]++
+	}
+	rank := map[typology.Severity]int{typology.SeverityHigh: 0, typology.SeverityMedium: 1, typology.SeverityLow: 2}
+	slices.SortStableFunc(alerts, func(a, b typology.Alert) int {
+		if c := rank[a.Severity] - rank[b.Severity]; c != 0 {
+			return c
+		}
+		return cmpFloat(b.Amount, a.Amount)
+	})
+	seen := map[string]bool{}
+	for _, a := range alerts {
+		if len(card.Investigate) == 4 {
+			break
+		}
+		if seen[a.Typology] {
+			continue
+		}
+		seen[a.Typology] = true
+		verb := "entity"
+		if a.Typology == typology.SharedIDRing {
+			verb = "ring"
+		}
+		card.Investigate = append(card.Investigate, fmt.Sprintf("riskgraph investigate %s %s --data-dir %s   # %s: %s",
+			verb, a.Focus, f.dataDir, a.Typology, a.Detail))
+	}
+	return nil
 }
 
 // scoreCard fills the scorecard from the live decisions and the
@@ -313,10 +369,27 @@ riskgraph demo: %d historical transactions in the graph, %d live authorizations 
 `, c.History, c.Live, c.Throughput, c.P50ms, c.P99ms, c.P999ms,
 		c.Decisions["approve"], c.Decisions["review"], c.Decisions["decline"], c.Degraded, c.Errors,
 		c.Positives, auc, c.Precision, c.Recall)
+	if len(c.Typologies) > 0 {
+		names := slices.Sorted(maps.Keys(c.Typologies))
+		fmt.Fprint(m.Stdout, "  typologies  ")
+		for i, n := range names {
+			if i > 0 {
+				fmt.Fprint(m.Stdout, ", ")
+			}
+			fmt.Fprintf(m.Stdout, "%s %d", n, c.Typologies[n])
+		}
+		fmt.Fprintln(m.Stdout, " (rings are shared_id_ring)")
+	}
 	if len(c.TopAlerts) > 0 {
-		fmt.Fprintln(m.Stdout, "\ninvestigate the strongest alerts:")
+		fmt.Fprintln(m.Stdout, "\nexplain the strongest decisions:")
 		for _, id := range c.TopAlerts {
-			fmt.Fprintf(m.Stdout, "  riskgraph score --data-dir %s --txn %s\n", f.dataDir, id)
+			fmt.Fprintf(m.Stdout, "  riskgraph explain %s --data-dir %s\n", id, f.dataDir)
+		}
+	}
+	if len(c.Investigate) > 0 {
+		fmt.Fprintln(m.Stdout, "\ninvestigate the strongest typology alerts:")
+		for _, cmd := range c.Investigate {
+			fmt.Fprintf(m.Stdout, "  %s\n", cmd)
 		}
 	}
 	return nil

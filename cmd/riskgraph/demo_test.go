@@ -21,6 +21,11 @@ func TestDemoEndToEnd(t *testing.T) {
 	if c.History == 0 || c.Live == 0 || c.Errors != 0 || total != c.Live || c.P50ms <= 0 {
 		t.Errorf("scorecard %+v: want every live transaction decided without errors", c)
 	}
+	// Eight days of 300 customers hold planted AML patterns: the batch
+	// typology run finds some and says how to investigate them.
+	if len(c.Typologies) == 0 || len(c.Investigate) == 0 {
+		t.Errorf("scorecard typologies %v, investigate %v: want the planted patterns found", c.Typologies, c.Investigate)
+	}
 	// The history reached the graph through the log, and demo refuses to
 	// overwrite a used data dir.
 	if _, err := os.Stat(filepath.Join(dataDir, "graph.snap")); err != nil {

@@ -207,6 +207,9 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if _, err := f.nats.options(); err != nil {
 		return err
 	}
+	if f.profile == "" {
+		f.profile = profileDev
+	}
 	if f.profile != profileDev && f.profile != profileProduction {
 		return usagef("--profile %q: want %s or %s", f.profile, profileDev, profileProduction)
 	}
