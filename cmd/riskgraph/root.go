@@ -52,6 +52,7 @@ Start with:
 		m.demoCommand(g),
 		m.investigateCommand(g),
 		m.caseCommand(g),
+		m.typologyCommand(g),
 	)
 	return root
 }
