@@ -50,6 +50,7 @@ Start with:
 		m.benchCommand(g),
 		m.rulesCommand(g),
 		m.demoCommand(g),
+		m.neo4jCommand(g),
 		m.investigateCommand(g),
 		m.caseCommand(g),
 		m.typologyCommand(g),
