@@ -24,6 +24,7 @@ type Engine struct {
 	cfg      Config
 	lookback int64 // unix ns
 	on       [numTransferTypologies]bool
+	any      bool // some transfer typology is on
 
 	accounts map[string]*account
 	serial   uint32
@@ -169,6 +170,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	for i, n := range transferNames {
 		e.on[i] = cfg.enabled(n)
+		e.any = e.any || e.on[i]
 	}
 	return e, nil
 }
@@ -187,7 +189,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 // Observe keeps the transaction's strings, not the transaction. The
 // returned alerts belong to the caller.
 func (e *Engine) Observe(txn *graph.Transaction) []Alert {
-	if txn == nil || txn.Account == "" || txn.Counterparty == "" || txn.Account == txn.Counterparty {
+	if txn == nil || txn.Account == "" || txn.Counterparty == "" || txn.Account == txn.Counterparty || !e.any {
 		return nil
 	}
 	e.mu.Lock()

@@ -19,7 +19,6 @@ type world struct {
 	store   *mem.Store
 	pattern map[string]string // txn id → synth pattern name
 	rows    []graph.Transaction
-	users   int
 	sum     synth.Summary
 }
 
@@ -53,7 +52,7 @@ func genWorld(tb testing.TB, cfg synth.Config, keep bool) *world {
 func newWorld(tb testing.TB, cfg synth.Config, keep bool) *world {
 	tb.Helper()
 	ctx := context.Background()
-	w := &world{store: mem.New(), pattern: map[string]string{}, users: cfg.Users}
+	w := &world{store: mem.New(), pattern: map[string]string{}}
 	batch := make([]graph.Mutation, 0, 1024)
 	flush := func() error {
 		_, err := w.store.Apply(ctx, batch...)
@@ -80,27 +79,6 @@ func newWorld(tb testing.TB, cfg synth.Config, keep bool) *world {
 	}
 	w.sum = sum
 	return w
-}
-
-// add applies hand-made transfers to the world's store.
-func (w *world) add(tb testing.TB, pattern string, txns ...graph.Transaction) {
-	tb.Helper()
-	for i := range txns {
-		w.pattern[txns[i].ID] = pattern
-		if _, err := w.store.Apply(context.Background(), graph.Mutation{Txn: &txns[i]}); err != nil {
-			tb.Fatal(err)
-		}
-		w.rows = append(w.rows, txns[i])
-	}
-}
-
-// patternsOf counts the patterns of an alert's transactions.
-func (w *world) patternsOf(a *graph.NodeRef, txns []string) map[string]int {
-	out := map[string]int{}
-	for _, id := range txns {
-		out[w.pattern[id]]++
-	}
-	return out
 }
 
 // xfer is a transfer for hand-made scenarios.

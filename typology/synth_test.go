@@ -2,8 +2,11 @@ package typology_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/synth"
@@ -200,5 +203,35 @@ func TestFalseAlarms(t *testing.T) {
 		w.sum.Txns, accounts, len(alerts), byTyp, rate, 30)
 	if rate > 1 {
 		t.Errorf("%.2f alerts per 1,000 accounts on normal traffic, want at most 1", rate)
+	}
+}
+
+// TestMuleChainInTraffic plants a relay chain (synth has none) in normal
+// traffic: the mule-chain detector finds it, and only it.
+func TestMuleChainInTraffic(t *testing.T) {
+	w := genWorld(t, normalOnly(8, 500, 14), false)
+	var chain []graph.Transaction
+	amount, at := 9000.0, time.Date(2026, 1, 7, 10, 0, 0, 0, time.UTC) // inside the generated fortnight
+	for i, hop := range []string{"m1>m2", "m2>m3", "m3>m4", "m4>m5", "m5>m6"} {
+		from, to, _ := strings.Cut(hop, ">")
+		chain = append(chain, xfer(fmt.Sprintf("chain%d", i), at, from, to, amount))
+		amount *= 0.98
+		at = at.Add(hours(1.5))
+	}
+	for i := range chain {
+		if _, err := w.store.Apply(context.Background(), graph.Mutation{Txn: &chain[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alerts, err := typology.Detect(context.Background(), w.store, typology.Config{Typologies: []string{typology.MuleChain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 {
+		t.Fatalf("%d mule-chain alerts in normal traffic with one planted chain, want 1: %v", len(alerts), alerts)
+	}
+	a := alerts[0]
+	if got := strings.Join(a.Txns, " "); got != "chain0 chain1 chain2 chain3 chain4" || a.Focus.ID != "m1" || a.Severity != typology.SeverityHigh {
+		t.Errorf("chain alert: focus %s, txns %s, severity %s; want m1, the five hops, high", a.Focus, got, a.Severity)
 	}
 }

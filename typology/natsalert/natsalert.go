@@ -142,30 +142,40 @@ func (l *Log) Publish(ctx context.Context, alerts ...typology.Alert) (Published,
 		}
 		msgs[i] = &nats.Msg{Subject: Subject(alerts[i].Typology), Data: data}
 	}
-	futures := make([]jetstream.PubAckFuture, len(msgs))
-	for i, m := range msgs {
-		f, err := l.js.PublishMsgAsync(m, jetstream.WithMsgID(alerts[i].ID), jetstream.WithExpectStream(l.cfg.Stream))
-		if err != nil {
-			return out, fmt.Errorf("%w: alert %q: %w", ErrPublish, alerts[i].ID, err)
-		}
-		futures[i] = f
-	}
-	for i, f := range futures {
-		select {
-		case ack := <-f.Ok():
-			if ack.Duplicate {
-				out.Duplicates++
-			} else {
-				out.Stored++
+	// Publish in windows, so that a large scan never has more
+	// acknowledgements outstanding than the client allows.
+	for lo := 0; lo < len(msgs); lo += publishWindow {
+		hi := min(lo+publishWindow, len(msgs))
+		futures := make([]jetstream.PubAckFuture, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			f, err := l.js.PublishMsgAsync(msgs[i], jetstream.WithMsgID(alerts[i].ID), jetstream.WithExpectStream(l.cfg.Stream))
+			if err != nil {
+				return out, fmt.Errorf("%w: alert %q: %w", ErrPublish, alerts[i].ID, err)
 			}
-		case err := <-f.Err():
-			return out, fmt.Errorf("%w: alert %q: %w", ErrPublish, alerts[i].ID, err)
-		case <-ctx.Done():
-			return out, fmt.Errorf("%w: alert %q: %w", ErrPublish, alerts[i].ID, ctx.Err())
+			futures = append(futures, f)
+		}
+		for k, f := range futures {
+			id := alerts[lo+k].ID
+			select {
+			case ack := <-f.Ok():
+				if ack.Duplicate {
+					out.Duplicates++
+				} else {
+					out.Stored++
+				}
+			case err := <-f.Err():
+				return out, fmt.Errorf("%w: alert %q: %w", ErrPublish, id, err)
+			case <-ctx.Done():
+				return out, fmt.Errorf("%w: alert %q: %w", ErrPublish, id, ctx.Err())
+			}
 		}
 	}
 	return out, nil
 }
+
+// publishWindow is how many alerts Publish sends before it waits for
+// their acknowledgements.
+const publishWindow = 512
 
 // check reports why an alert cannot be published, or nil.
 func check(a *typology.Alert) error {

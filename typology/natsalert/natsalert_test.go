@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,4 +211,23 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the alert:\n%s", cmp.Diff(a, b))
 		}
 	})
+}
+
+// TestPublishMany publishes more alerts than one window of
+// acknowledgements.
+func TestPublishMany(t *testing.T) {
+	l, _ := open(t)
+	ctx := context.Background()
+	var alerts []typology.Alert
+	for i := range 1500 {
+		alerts = append(alerts, alert("fan_in-"+strconv.Itoa(i), typology.FanIn, t0.Add(time.Duration(i)*time.Minute)))
+	}
+	got, err := l.Publish(ctx, alerts...)
+	if err != nil || got.Stored != 1500 {
+		t.Fatalf("Publish of 1,500 = %+v, %v", got, err)
+	}
+	list, err := l.List(ctx, t0.Add(1000*time.Minute))
+	if err != nil || len(list) != 500 || list[0].ID != "fan_in-1000" {
+		t.Errorf("List since the 1,000th = %d alerts (%v), want 500 from fan_in-1000", len(list), err)
+	}
 }
