@@ -49,12 +49,23 @@
 // the same ids, so the alert stream (package typology/natsalert)
 // deduplicates re-published alerts.
 //
-// # Accuracy
+// # Accuracy and cost
 //
 // On riskgraph's synthetic traffic (package synth) every detector finds
-// its planted pattern, and the defaults raise few alerts on normal traffic
-// alone: TestFalseAlarms reports the rate per 1,000 accounts. On IBM's
-// AMLSim fan-in/cycle data (../shared/data/amlsim-fanin-cycle) the
-// accuracy test reports account-level precision and recall; see its
-// comment for the parameters used there and why.
+// its planted pattern (TestPlantedPatterns: recall 0.83–1.00 per
+// typology, precision 0.96–1.00), and the defaults raise about 0.4
+// alerts per 1,000 accounts a month on normal traffic alone, all of them
+// landlords collecting rent from a dozen tenants or more in a morning
+// (TestFalseAlarms). On IBM's AMLSim fan-in/cycle data
+// (../shared/data/amlsim-fanin-cycle), with the parameters in
+// TestAMLSimAccuracy's comment, the fan-in and cycle detectors flag 661
+// accounts at precision 0.997 and find 98.5% of the accounts that the data
+// shows in a complete planted fan-in or loop; a third of AMLSim's
+// laundering accounts make no transfer that differs from its background,
+// which no structural detector can find.
+//
+// Engine.Observe takes about 0.4 µs per transfer at the median and 6 µs at
+// the 99th percentile on realistic traffic (BenchmarkObserve); Detect
+// scans a million transactions in 2–3 s with under 150 MiB of heap growth
+// (BenchmarkDetect with -typology.txns=1000000).
 package typology

@@ -2,6 +2,7 @@ package typology
 
 import (
 	"context"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -189,7 +190,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 // Observe keeps the transaction's strings, not the transaction. The
 // returned alerts belong to the caller.
 func (e *Engine) Observe(txn *graph.Transaction) []Alert {
-	if txn == nil || txn.Account == "" || txn.Counterparty == "" || txn.Account == txn.Counterparty || !e.any {
+	if txn == nil || txn.Account == "" || txn.Counterparty == "" || txn.Account == txn.Counterparty || !e.any ||
+		txn.Time.IsZero() || !(txn.Amount >= 0) || math.IsInf(txn.Amount, 1) {
 		return nil
 	}
 	e.mu.Lock()

@@ -2,6 +2,7 @@ package typology_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -150,7 +151,8 @@ func TestEngineIgnores(t *testing.T) {
 	}
 	purchase := graph.Transaction{ID: "p1", Time: t0, Amount: 20, User: "u1", Card: "c1", Merchant: "m1"}
 	self := xfer("x1", t0, "a1", "a1", 5000)
-	for _, tx := range []*graph.Transaction{nil, &purchase, &self} {
+	nan, neg, inf, untimed := xfer("n1", t0, "a1", "a2", math.NaN()), xfer("n2", t0, "a1", "a2", -5), xfer("n3", t0, "a1", "a2", math.Inf(1)), xfer("n4", time.Time{}, "a1", "a2", 5)
+	for _, tx := range []*graph.Transaction{nil, &purchase, &self, &nan, &neg, &inf, &untimed} {
 		if got := e.Observe(tx); got != nil {
 			t.Errorf("Observe(%+v) = %v, want nil", tx, got)
 		}

@@ -97,10 +97,6 @@ func (e *Engine) gatherScatter(h *account, x transfer) {
 	if len(outs) < c.MinCounterparties {
 		return
 	}
-	receivers := e.distinct(outs)
-	if receivers < c.MinCounterparties {
-		return
-	}
 	first := outs[0].t
 	ins := h.in.between(first-w, first)
 	if len(ins) > 0 && ins[len(ins)-1].t == first {
@@ -113,6 +109,10 @@ func (e *Engine) gatherScatter(h *account, x transfer) {
 		ins = ins[:k]
 	}
 	if len(ins) < c.MinCounterparties {
+		return // checked first: it is cheap, and most payers have no such inflow
+	}
+	receivers := e.distinct(outs)
+	if receivers < c.MinCounterparties {
 		return
 	}
 	senders := e.distinct(ins)
