@@ -39,6 +39,12 @@ type ScorerConfig struct {
 	// consumer, to the graph). It runs while the transaction is scored and
 	// the reply waits for it within the deadline; nil records nothing.
 	Record func(ctx context.Context, txn *graph.Transaction) error
+	// Apply puts the transaction into the graph before it is scored, so
+	// that the next authorization sees it at once (a card-testing burst is
+	// seconds long; the log's consumer would apply it a little later, as a
+	// duplicate). The graph must be idempotent by transaction id. A
+	// failure is counted and the decision goes on; nil applies nothing.
+	Apply func(ctx context.Context, txn *graph.Transaction) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -79,7 +85,7 @@ type Scorer struct {
 	// shadowMu orders SetShadow's closing of a queue after every send.
 	shadowMu sync.RWMutex
 
-	decisions, degraded, recordErrors atomic.Int64
+	decisions, degraded, recordErrors, applyErrors atomic.Int64
 }
 
 // installed is a model with the samplers that fit its feature schema.
@@ -138,7 +144,7 @@ func (s *Scorer) SetModel(m Model, mf artefact.Manifest) error {
 
 // ScorerStats are counters since the Scorer was made.
 type ScorerStats struct {
-	Decisions, Degraded, RecordErrors int64
+	Decisions, Degraded, RecordErrors, ApplyErrors int64
 	Batcher                           BatcherStats
 	Shadow                            ShadowStats // zero without a shadow model
 }
@@ -146,7 +152,7 @@ type ScorerStats struct {
 // Stats returns the counters.
 func (s *Scorer) Stats() ScorerStats {
 	st := ScorerStats{Decisions: s.decisions.Load(), Degraded: s.degraded.Load(),
-		RecordErrors: s.recordErrors.Load(), Batcher: s.batcher.Stats()}
+		RecordErrors: s.recordErrors.Load(), ApplyErrors: s.applyErrors.Load(), Batcher: s.batcher.Stats()}
 	if sh := s.shadow.Load(); sh != nil {
 		st.Shadow = ShadowStats{Model: sh.id, Scored: sh.scored.Load(), Dropped: sh.dropped.Load(), Failed: sh.failed.Load()}
 	}
@@ -176,6 +182,11 @@ func (s *Scorer) Authorize(ctx context.Context, txn *graph.Transaction) (Decisio
 		recorded <- nil
 	}
 
+	if s.cfg.Apply != nil {
+		if err := s.cfg.Apply(ctx, txn); err != nil {
+			s.applyErrors.Add(1)
+		}
+	}
 	rs := s.rules.Current()
 	facts := VelocityFacts(ctx, s.g, txn)
 	score, modelID, err := s.modelScore(ctx, txn, deadline.Add(-s.cfg.RulesReserve))

@@ -3,6 +3,8 @@ package scoring_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -234,5 +236,52 @@ func TestShadowModelIsRecordedNotUsed(t *testing.T) {
 	case s := <-got:
 		t.Errorf("a removed shadow still recorded %+v", s)
 	default:
+	}
+}
+
+// With Apply, an authorized transaction is in the graph when Authorize
+// returns, so the next authorization counts it (velocity), without
+// waiting for the log's consumer.
+func TestAuthorizeAppliesBeforeScoring(t *testing.T) {
+	ctx := context.Background()
+	g := mem.New()
+	rs, err := rules.Load(strings.NewReader(`
+version: "v-apply"
+velocity:
+  - {id: V1, entity: card, window: 1h, max_count: 2, action: decline}
+bands:
+  - {decision: approve}
+`), "apply.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := scoring.NewBatcher(nil, scoring.BatcherConfig{})
+	defer b.Close()
+	s, err := scoring.NewScorer(g, scoring.Fixed{Set: rs}, b, scoring.ScorerConfig{Apply: func(ctx context.Context, tx *graph.Transaction) error {
+		_, err := g.Apply(ctx, graph.Mutation{Txn: tx})
+		return err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	var got []string
+	for i := range 3 {
+		tx := &graph.Transaction{ID: fmt.Sprintf("burst-%d", i), Time: t0.Add(time.Duration(i) * time.Second), Amount: 1, Card: "ct_burst", User: "u1"}
+		d, err := s.Authorize(ctx, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Transaction(ctx, tx.ID); err != nil {
+			t.Fatalf("%s not in the graph after Authorize: %v", tx.ID, err)
+		}
+		got = append(got, d.Decision)
+	}
+	// The third attempt in the hour is the card's third: over max_count 2.
+	if want := []string{"approve", "approve", "decline"}; !slices.Equal(got, want) {
+		t.Errorf("decisions %v, want %v", got, want)
+	}
+	if st := s.Stats(); st.ApplyErrors != 0 {
+		t.Errorf("apply errors %d", st.ApplyErrors)
 	}
 }

@@ -243,7 +243,11 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	defer batcher.Close()
 	scorer, err := scoring.NewScorer(e.store, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
-		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err }})
+		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
+		Apply: func(ctx context.Context, t *graph.Transaction) error {
+			_, err := e.store.Apply(ctx, graph.Mutation{Txn: t})
+			return err
+		}})
 	if err != nil {
 		return err
 	}
