@@ -145,8 +145,8 @@ func (s *Scorer) SetModel(m Model, mf artefact.Manifest) error {
 // ScorerStats are counters since the Scorer was made.
 type ScorerStats struct {
 	Decisions, Degraded, RecordErrors, ApplyErrors int64
-	Batcher                           BatcherStats
-	Shadow                            ShadowStats // zero without a shadow model
+	Batcher                                        BatcherStats
+	Shadow                                         ShadowStats // zero without a shadow model
 }
 
 // Stats returns the counters.
