@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/riskgraph/riskgraph/graph"
@@ -94,7 +93,7 @@ type Encoder struct {
 
 	nb   []graph.Neighbor
 	seen map[graph.NodeRef]struct{}
-	keys []uint64 // entity keys seen by recentFast
+	keys keySet // entity keys seen by recentFast
 
 	// Caches, emptied by Reset. Transactions live in fixed-size chunks so
 	// that pointers to them stay valid as the cache grows.
@@ -416,7 +415,8 @@ func (e *Encoder) recentFast(ctx context.Context, dst []float32, rr recentReader
 	var total, maxAmt float64
 	var distinct [numEntKinds]int
 	var known, positive, n int
-	keys := e.keys[:0]
+	keys := &e.keys
+	keys.reset()
 	delay := int64(e.cfg.LabelDelay)
 	self, err := rr.RecentCores(ctx, ref, t, e.cfg.Recent, func(c *graph.TxnCore) {
 		n++
@@ -432,8 +432,7 @@ func (e *Encoder) recentFast(ctx context.Context, dst []float32, rr recentReader
 			if key == 0 {
 				continue
 			}
-			if !slices.Contains(keys, key) {
-				keys = append(keys, key)
+			if keys.add(key) {
 				distinct[graph.EdgeKind(k+1).Target()-1]++
 			}
 		}
@@ -450,14 +449,13 @@ func (e *Encoder) recentFast(ctx context.Context, dst []float32, rr recentReader
 			}
 		}
 	})
-	e.keys = keys[:0]
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return nil
 	}
-	if slices.Contains(keys, self) {
+	if keys.has(self) {
 		distinct[ref.Kind-1]--
 	}
 	for w, s := range sums {
@@ -474,4 +472,61 @@ func (e *Encoder) recentFast(ctx context.Context, dst []float32, rr recentReader
 		dst[enRate] = float32(positive) / float32(known)
 	}
 	return nil
+}
+
+// keySet is a set of non-zero entity keys: open addressing with linear
+// probing over a power-of-two table that grows at half full. Reset clears
+// it in O(entries), keeping its memory.
+type keySet struct {
+	slots []uint64
+	used  []int // slots in use, for reset
+}
+
+func (s *keySet) reset() {
+	for _, i := range s.used {
+		s.slots[i] = 0
+	}
+	s.used = s.used[:0]
+}
+
+func (s *keySet) slot(key uint64) int {
+	mask := len(s.slots) - 1
+	i := int((key * 0x9e3779b97f4a7c15) >> 40 & uint64(mask))
+	for s.slots[i] != 0 && s.slots[i] != key {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
+// add inserts key and reports whether it was new.
+func (s *keySet) add(key uint64) bool {
+	if 2*(len(s.used)+1) > len(s.slots) {
+		s.grow()
+	}
+	i := s.slot(key)
+	if s.slots[i] == key {
+		return false
+	}
+	s.slots[i] = key
+	s.used = append(s.used, i)
+	return true
+}
+
+func (s *keySet) has(key uint64) bool {
+	if len(s.slots) == 0 {
+		return false
+	}
+	return s.slots[s.slot(key)] == key
+}
+
+func (s *keySet) grow() {
+	old := s.slots
+	oldUsed := s.used
+	s.slots = make([]uint64, max(64, 2*len(old)))
+	s.used = make([]int, 0, cap(oldUsed))
+	for _, i := range oldUsed {
+		j := s.slot(old[i])
+		s.slots[j] = old[i]
+		s.used = append(s.used, j)
+	}
 }
