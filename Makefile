@@ -14,7 +14,7 @@ GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 VULNDB_MOD  := golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
 VULNDB      ?= .cache/vulndb
 
-.PHONY: build test vet fmt-check lint bench bench-big fuzz chaos demo model clean
+.PHONY: build test vet fmt-check lint bench bench-big fuzz chaos demo model clean test-neo4j
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/riskgraph ./cmd/riskgraph
@@ -75,3 +75,11 @@ model:
 
 clean:
 	rm -rf bin data
+
+# The Neo4j store's conformance suite, concurrent-ingester and CLI tests
+# against a running server (see deploy/README.md), e.g.
+#   NEO4J_URI=bolt://localhost:7687 NEO4J_USER=neo4j NEO4J_PASSWORD=... make test-neo4j
+test-neo4j:
+	@if [ -z "$$NEO4J_URI" ]; then \
+	  echo "test-neo4j: NEO4J_URI is not set; start Neo4j and set NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD (see deploy/README.md)" >&2; exit 2; fi
+	$(GO) test -race -count=1 -timeout 20m -run Neo4j -v ./graph/neo4j/... ./cmd/riskgraph/
