@@ -88,3 +88,19 @@ func TestErrorAfterCloseIsClosed(t *testing.T) {
 		t.Errorf("an error racing Close = %v, want ErrClosed", err)
 	}
 }
+
+func TestCreatedMeanwhile(t *testing.T) {
+	for code, want := range map[string]bool{
+		"Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists": true,
+		"Neo.ClientError.Schema.ConstraintAlreadyExists":           true,
+		"Neo.ClientError.Schema.ConstraintWithNameAlreadyExists":   false, // another definition under our name
+		"Neo.TransientError.Transaction.DeadlockDetected":          false,
+	} {
+		if got := createdMeanwhile(fmt.Errorf("init: %w", &driver.Neo4jError{Code: code})); got != want {
+			t.Errorf("createdMeanwhile(%s) = %v, want %v", code, got, want)
+		}
+	}
+	if createdMeanwhile(errors.New("other")) {
+		t.Error("createdMeanwhile(non-server error) = true")
+	}
+}

@@ -140,6 +140,9 @@ func (s *Store) Init(ctx context.Context) error {
 	for _, st := range schemaStatements() {
 		if _, err := s.write(ctx, "init: "+st.name, func(tx driver.ManagedTransaction) (int64, error) {
 			_, err := run(ctx, tx, call{st.c, nil})
+			if createdMeanwhile(err) {
+				return 0, nil // another process's Init won the race
+			}
 			return 0, err
 		}); err != nil {
 			return err
@@ -150,6 +153,21 @@ func (s *Store) Init(ctx context.Context) error {
 		return 0, err
 	})
 	return err
+}
+
+// createdMeanwhile reports the error of a CREATE … IF NOT EXISTS that lost
+// a race with an identical one.
+func createdMeanwhile(err error) bool {
+	var n4 *driver.Neo4jError
+	if !errors.As(err, &n4) {
+		return false
+	}
+	switch n4.Code {
+	case "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+		"Neo.ClientError.Schema.ConstraintAlreadyExists", "Neo.ClientError.Schema.IndexAlreadyExists":
+		return true
+	}
+	return false
 }
 
 // Reset deletes the store's graph: every node and relationship carrying
