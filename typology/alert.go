@@ -36,6 +36,9 @@ type Alert struct {
 	// ID is stable for the same detection: the typology, the focal node and
 	// the window start, so re-running a detector over the same history
 	// yields the same ids (and JetStream deduplicates re-published alerts).
+	// Where two detections can share those three (two sinks of one
+	// scatter, two loops from one hop), a digest of what tells them apart
+	// is added: "<typology>-<16 hex digits>".
 	ID       string   `json:"id"`
 	Typology string   `json:"typology"`
 	Severity Severity `json:"severity"`

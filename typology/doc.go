@@ -66,6 +66,6 @@
 //
 // Engine.Observe takes about 0.4 µs per transfer at the median and 6 µs at
 // the 99th percentile on realistic traffic (BenchmarkObserve); Detect
-// scans a million transactions in 2–3 s with under 150 MiB of heap growth
+// scans a million transactions in about 3 s with under 150 MiB of heap growth
 // (BenchmarkDetect with -typology.txns=1000000).
 package typology
