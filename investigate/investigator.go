@@ -201,7 +201,7 @@ func (inv *Investigator) alertsOf(ctx context.Context, ref graph.NodeRef) ([]typ
 	}
 	var out []typology.Alert
 	for _, a := range all {
-		if involves(a, ref) {
+		if Involves(a, ref) {
 			out = append(out, a)
 		}
 	}
@@ -209,7 +209,9 @@ func (inv *Investigator) alertsOf(ctx context.Context, ref graph.NodeRef) ([]typ
 	return out, nil
 }
 
-func involves(a typology.Alert, ref graph.NodeRef) bool {
+// Involves reports whether ref takes part in alert a: as its focus, one
+// of its members, or (a transaction) one of its transactions.
+func Involves(a typology.Alert, ref graph.NodeRef) bool {
 	if a.Focus == ref || slices.Contains(a.Members, ref) {
 		return true
 	}

@@ -50,3 +50,19 @@ func RingDrawing(r typology.Ring) Drawing {
 	}
 	return d.d
 }
+
+// AlertsDrawing draws typology alerts: each alert's focus with an edge to
+// each other member, labelled with the typology; one node per entity, so
+// alerts that share members show how they connect.
+func AlertsDrawing(alerts []typology.Alert) Drawing {
+	d := newDrawing(fmt.Sprintf("%d typology alerts", len(alerts)))
+	for _, a := range alerts {
+		focus := d.node(a.Focus, graph.ClassLaundering, true)
+		for _, m := range a.Members {
+			if m != a.Focus {
+				d.edge(focus, d.node(m, "", false), a.Typology, false)
+			}
+		}
+	}
+	return d.d
+}

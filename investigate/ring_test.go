@@ -44,3 +44,19 @@ func TestRing(t *testing.T) {
 		t.Errorf("ring around nobody: %v, want graph.ErrNotFound", err)
 	}
 }
+
+func TestAlertsDrawing(t *testing.T) {
+	var buf bytes.Buffer
+	if err := investigate.WriteDOT(&buf, investigate.AlertsDrawing([]typology.Alert{ringAlert, ringAlert})); err != nil {
+		t.Fatal(err)
+	}
+	dot := buf.String()
+	// One node per member, however many alerts name it; an edge per
+	// member per alert.
+	if n := strings.Count(dot, `tooltip="User:u6"`); n != 1 {
+		t.Errorf("User:u6 drawn %d times", n)
+	}
+	if n := strings.Count(dot, `label="shared_id_ring"`); n != 4 {
+		t.Errorf("%d alert edges, want 4 (2 alerts × 2 members besides the focus)", n)
+	}
+}

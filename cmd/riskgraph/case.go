@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +19,8 @@ import (
 	"github.com/riskgraph/riskgraph/ingest/stream"
 	"github.com/riskgraph/riskgraph/investigate/casefile"
 	"github.com/riskgraph/riskgraph/investigate/report"
+	"github.com/riskgraph/riskgraph/typology"
+	"github.com/riskgraph/riskgraph/typology/natsalert"
 )
 
 // caseFlags are the flags every case subcommand takes.
@@ -56,10 +60,11 @@ investigate/report for its keys); everything missing is listed at once.`,
 	return cmd
 }
 
-// caseEnv is an open data directory with its case file.
+// caseEnv is an open data directory with its case file and alert log.
 type caseEnv struct {
 	*env
-	cases *casefile.Log
+	cases  *casefile.Log
+	alerts *natsalert.Log
 }
 
 // withCases opens the data directory and the case file and runs body. An
@@ -95,7 +100,11 @@ func (m *Main) withCases(ctx context.Context, g *globals, f *caseFlags, needActo
 	if err != nil {
 		return err
 	}
-	err = body(ctx, &caseEnv{env: e, cases: cases})
+	alerts, err := natsalert.Open(ctx, e.js, natsalert.Config{})
+	if err != nil {
+		return err
+	}
+	err = body(ctx, &caseEnv{env: e, cases: cases, alerts: alerts})
 	if errors.Is(err, casefile.ErrNotFound) || errors.Is(err, casefile.ErrInvalid) {
 		return usageError{err}
 	}
@@ -108,8 +117,8 @@ func (m *Main) caseOpenCommand(g *globals) *cobra.Command {
 	var title string
 	var recent int
 	cmd := &cobra.Command{
-		Use:   "open --entity KIND:ID --title TEXT",
-		Short: "Open a case on entities (and transactions); prints the new case id",
+		Use:   "open (--entity KIND:ID | --alert ID | --txn ID)... --title TEXT",
+		Short: "Open a case on entities, alerts or transactions; prints the new case id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			refs := make([]graph.NodeRef, 0, len(entities))
@@ -126,14 +135,18 @@ func (m *Main) caseOpenCommand(g *globals) *cobra.Command {
 			switch {
 			case strings.TrimSpace(title) == "":
 				return usagef("--title is required")
-			case len(refs) == 0 && len(txns) == 0:
-				return usagef("give at least one --entity KIND:ID or --txn ID")
+			case len(refs) == 0 && len(txns) == 0 && len(alerts) == 0:
+				return usagef("give at least one --entity KIND:ID, --txn ID or --alert ID")
 			case recent < 0:
 				return usagef("--recent %d is negative", recent)
 			}
 			return m.withCases(cmd.Context(), g, f, true, func(ctx context.Context, ce *caseEnv) error {
-				data := casefile.OpenData{Title: title, Entities: refs, Alerts: alerts}
+				data := casefile.OpenData{Title: title, Alerts: alerts}
 				if err := ce.evidence(ctx, refs, txns, recent, &data.Txns); err != nil {
+					return err
+				}
+				var err error
+				if data.Entities, err = ce.fromAlerts(ctx, alerts, refs, &data.Txns); err != nil {
 					return err
 				}
 				c, err := ce.cases.Open(ctx, casefile.OpenRequest{Actor: f.actor, OpenData: data})
@@ -155,7 +168,7 @@ func (m *Main) caseOpenCommand(g *globals) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&entities, "entity", nil, "an entity the case is about, KIND:ID (repeatable)")
 	fl.StringArrayVar(&txns, "txn", nil, "a transaction the case is about (repeatable)")
-	fl.StringArrayVar(&alerts, "alert", nil, "a typology alert behind the case (repeatable)")
+	fl.StringArrayVar(&alerts, "alert", nil, "a typology alert behind the case: adds its focus entity and its transactions (repeatable)")
 	fl.StringVar(&title, "title", "", "what the case is about")
 	fl.IntVar(&recent, "recent", 0, "also take each entity's N most recent transactions")
 	return cmd
@@ -195,6 +208,46 @@ func (ce *caseEnv) evidence(ctx context.Context, refs []graph.NodeRef, txns []st
 		}
 	}
 	return nil
+}
+
+// fromAlerts looks the alerts up in the alert log and returns refs with
+// each alert's focus added; the alerts' transactions are appended to txns.
+// An unknown alert id is a usage error.
+func (ce *caseEnv) fromAlerts(ctx context.Context, ids []string, refs []graph.NodeRef, txns *[]string) ([]graph.NodeRef, error) {
+	if len(ids) == 0 {
+		return refs, nil
+	}
+	found, err := ce.alertsByID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		a, ok := found[id]
+		if !ok {
+			return nil, usagef("--alert %q: not in the alert log (list alerts with riskgraph investigate typologies)", id)
+		}
+		if a.Focus.Kind != graph.KindTransaction && !slices.Contains(refs, a.Focus) {
+			refs = append(refs, a.Focus)
+		}
+		for _, t := range a.Txns {
+			if !slices.Contains(*txns, t) {
+				*txns = append(*txns, t)
+			}
+		}
+	}
+	return refs, nil
+}
+
+func (ce *caseEnv) alertsByID(ctx context.Context) (map[string]typology.Alert, error) {
+	all, err := ce.alerts.List(ctx, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]typology.Alert, len(all))
+	for _, a := range all {
+		out[a.ID] = a
+	}
+	return out, nil
 }
 
 func (m *Main) caseListCommand(g *globals) *cobra.Command {
@@ -380,7 +433,7 @@ func (m *Main) caseAttachCommand(g *globals) *cobra.Command {
 		func(c *cobra.Command) {
 			c.Flags().StringArrayVar(&entities, "entity", nil, "an entity, KIND:ID (repeatable)")
 			c.Flags().StringArrayVar(&txns, "txn", nil, "a transaction id (repeatable)")
-			c.Flags().StringArrayVar(&alerts, "alert", nil, "a typology alert id (repeatable)")
+			c.Flags().StringArrayVar(&alerts, "alert", nil, "a typology alert id: adds its focus and transactions (repeatable)")
 		},
 		func([]string) error {
 			for _, s := range entities {
@@ -396,8 +449,12 @@ func (m *Main) caseAttachCommand(g *globals) *cobra.Command {
 			return nil
 		},
 		func(ctx context.Context, ce *caseEnv, actor string, args []string) (casefile.Case, error) {
-			data := casefile.AttachData{Entities: refs, Alerts: alerts}
+			data := casefile.AttachData{Alerts: alerts}
 			if err := ce.evidence(ctx, refs, txns, 0, &data.Txns); err != nil {
+				return casefile.Case{}, err
+			}
+			var err error
+			if data.Entities, err = ce.fromAlerts(ctx, alerts, refs, &data.Txns); err != nil {
 				return casefile.Case{}, err
 			}
 			return ce.cases.Attach(ctx, args[0], actor, data)
@@ -511,6 +568,17 @@ func (ce *caseEnv) reportCase(ctx context.Context, c *casefile.Case) (report.Cas
 		Opened: c.Opened, Closed: c.Closed, Subjects: c.Entities}
 	for _, n := range c.Notes {
 		rc.Notes = append(rc.Notes, report.Note{Actor: n.Actor, Time: n.Time, Text: n.Text})
+	}
+	if len(c.Alerts) > 0 {
+		found, err := ce.alertsByID(ctx)
+		if err != nil {
+			return rc, err
+		}
+		for _, id := range c.Alerts {
+			if a, ok := found[id]; ok && !slices.Contains(rc.Typologies, a.Typology) {
+				rc.Typologies = append(rc.Typologies, a.Typology)
+			}
+		}
 	}
 	for _, id := range c.Txns {
 		t, err := ce.store.Transaction(ctx, id)

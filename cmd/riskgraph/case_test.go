@@ -41,6 +41,7 @@ goaml:
   action: Accounts restricted.
   indicators:
     laundering_suspicion: [ML-LAYERING]
+    fan_in: [ML-FANIN]
 `
 
 // auditEvent is an audit-log entry as stored, decoded independently of
@@ -114,10 +115,32 @@ func TestCaseEndToEnd(t *testing.T) {
 		t.Fatalf("ring around the hub: %v, %+v", err, ring)
 	}
 
-	args := append([]string{"case", "open", "--entity", d.hub.String(), "--title", "fan-in into " + d.hub.ID, "--actor", "alice"}, dd...)
-	for _, id := range d.hubTxns {
-		args = append(args, "--txn", id)
+	// The detectors find the planted fan-in and publish it to the alert
+	// log, where the analyst picks it up.
+	mustCLI(t, at(0), append([]string{"typology", "scan", "--publish", "--typology", "fan_in"}, dd...)...)
+	out = mustCLI(t, at(0), append([]string{"investigate", "typologies", "--typology", "fan_in", "--entity", d.hub.String(), "--json"}, dd...)...)
+	var alerts []typology.Alert
+	if err := json.Unmarshal([]byte(out), &alerts); err != nil {
+		t.Fatal(err)
 	}
+	var alert typology.Alert
+	for _, a := range alerts {
+		if a.Focus == d.hub && len(a.Txns) > len(alert.Txns) {
+			alert = a
+		}
+	}
+	if alert.ID == "" {
+		t.Fatalf("no fan_in alert focused on the planted hub %s among %d", d.hub, len(alerts))
+	}
+	if n := len(intersect(alert.Txns, d.hubTxns)); n < len(d.hubTxns)*3/4 {
+		t.Errorf("the fan_in alert holds %d of the %d planted payments", n, len(d.hubTxns))
+	}
+	profile = mustCLI(t, at(0), append([]string{"investigate", "entity", d.hub.String()}, dd...)...)
+	if !strings.Contains(profile, alert.ID) {
+		t.Errorf("the hub's profile does not list its alert %s", alert.ID)
+	}
+
+	args := append([]string{"case", "open", "--alert", alert.ID, "--title", "fan-in into " + d.hub.ID, "--actor", "alice"}, dd...)
 	id := strings.TrimSpace(mustCLI(t, at(1), args...))
 	if err := casefile.ValidateID(id); err != nil || !strings.HasPrefix(id, "C-20260202-") {
 		t.Fatalf("case open printed %q: %v", id, err)
@@ -155,13 +178,14 @@ func TestCaseEndToEnd(t *testing.T) {
 			t.Errorf("transaction %s does not pay the hub %s", x.TransactionNumber, d.hub.ID)
 		}
 	}
-	want := slices.Sorted(slices.Values(d.hubTxns))
+	want := slices.Sorted(slices.Values(alert.Txns))
 	slices.Sort(got)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("goAML transactions (-case +report):\n%s", diff)
 	}
-	if r.EntityReference != id || r.SubmissionDate != "2026-02-02T09:40:00" {
-		t.Errorf("report reference %q, submitted %q", r.EntityReference, r.SubmissionDate)
+	if r.EntityReference != id || r.SubmissionDate != "2026-02-02T09:40:00" || r.ReportIndicators == nil ||
+		!slices.Contains(r.ReportIndicators.Indicator, "ML-FANIN") {
+		t.Errorf("report reference %q, submitted %q, indicators %+v", r.EntityReference, r.SubmissionDate, r.ReportIndicators)
 	}
 
 	// The audit log, read straight from the stream: who, what, when.
@@ -195,8 +219,8 @@ func TestCaseEndToEnd(t *testing.T) {
 			labels++
 		}
 	})
-	if labels != 1+len(d.hubTxns) {
-		t.Errorf("%d labels from the case in the log, want %d (the hub and its payments)", labels, 1+len(d.hubTxns))
+	if labels != 1+len(alert.Txns) {
+		t.Errorf("%d labels from the case in the log, want %d (the hub and its payments)", labels, 1+len(alert.Txns))
 	}
 	// ...and in the graph.
 	out = mustCLI(t, at(50), append([]string{"investigate", "entity", d.hub.String(), "--json"}, dd...)...)
@@ -245,6 +269,7 @@ func TestCaseBadArguments(t *testing.T) {
 		{"transaction as entity", []string{"case", "open", "--entity", "Transaction:t1", "--title", "x"}, "--txn"},
 		{"unknown entity", []string{"case", "open", "--entity", "Account:zz", "--title", "x"}, "not in the graph"},
 		{"unknown txn", []string{"case", "open", "--txn", "t404", "--title", "x"}, "t404"},
+		{"unknown alert", []string{"case", "open", "--alert", "fan_in-0000", "--title", "x"}, "fan_in-0000"},
 		{"nothing to open on", []string{"case", "open", "--title", "x"}, "--entity"},
 		{"unknown case", []string{"case", "show", "C-20260202-009999"}, "no such case"},
 		{"malformed case id", []string{"case", "note", "case-1", "hello"}, "case id"},
@@ -284,6 +309,16 @@ func TestCaseBadArguments(t *testing.T) {
 			t.Errorf("export without a config: %v", err)
 		}
 	})
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func writeFile(t *testing.T, name, body string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/investigate"
 	"github.com/riskgraph/riskgraph/typology"
+	"github.com/riskgraph/riskgraph/typology/natsalert"
 )
 
 // investigateFlags are the flags every investigate subcommand takes.
@@ -60,7 +62,7 @@ func (f *investigateFlags) check() error {
 func (m *Main) investigateCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "investigate",
-		Short: "Profiles, paths, rings and timelines of entities, for compliance investigations",
+		Short: "Profiles, paths, rings, timelines and typology alerts, for compliance investigations",
 		Long: `investigate answers an analyst's questions about the graph. Entities are named
 KIND:ID (Account:a17, User:u3, Device:d9, Transaction:t00001234).
 
@@ -68,11 +70,16 @@ KIND:ID (Account:a17, User:u3, Device:d9, Transaction:t00001234).
   riskgraph investigate path Account:a1 Account:a9 --data-dir data --format svg --out path.svg
   riskgraph investigate ring User:u42 --data-dir data
   riskgraph investigate timeline User:u3 --data-dir data --since 2026-01-10
+  riskgraph investigate typologies --data-dir data --since 2026-01-10 --typology fan_in
+
+Typology alerts come from the alert log (RISKGRAPH_ALERTS), which
+"riskgraph typology scan --publish" and "riskgraph serve" write.
 
 Output is a table, JSON (--json), or a drawing (--format dot|svg|png; svg and
 png need Graphviz's dot program).`,
 	}
-	cmd.AddCommand(m.investigateEntityCommand(g), m.investigatePathCommand(g), m.investigateRingCommand(g), m.investigateTimelineCommand(g))
+	cmd.AddCommand(m.investigateEntityCommand(g), m.investigatePathCommand(g), m.investigateRingCommand(g),
+		m.investigateTimelineCommand(g), m.investigateTypologiesCommand(g))
 	return cmd
 }
 
@@ -87,7 +94,7 @@ func (m *Main) investigateEntityCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator) error {
+			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator, _ *natsalert.Log) error {
 				p, err := inv.Profile(ctx, ref)
 				if err != nil {
 					return err
@@ -115,7 +122,7 @@ func (m *Main) investigatePathCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator) error {
+			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator, _ *natsalert.Log) error {
 				p, err := inv.Paths(ctx, a, b)
 				if err != nil {
 					return err
@@ -148,7 +155,7 @@ func (m *Main) investigateRingCommand(g *globals) *cobra.Command {
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
 			}
-			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator) error {
+			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator, _ *natsalert.Log) error {
 				r, err := inv.Ring(ctx, ref, cfg)
 				if err != nil {
 					return err
@@ -185,7 +192,7 @@ func (m *Main) investigateTimelineCommand(g *globals) *cobra.Command {
 			if !w.From.IsZero() && !w.To.IsZero() && !w.From.Before(w.To) {
 				return usagef("--since %s is not before --until %s", since, until)
 			}
-			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator) error {
+			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, inv *investigate.Investigator, _ *natsalert.Log) error {
 				tl, err := inv.Timeline(ctx, ref, w)
 				if err != nil {
 					return err
@@ -197,6 +204,56 @@ func (m *Main) investigateTimelineCommand(g *globals) *cobra.Command {
 	f.register(cmd)
 	cmd.Flags().StringVar(&since, "since", "", "only events at or after this time (YYYY-MM-DD or RFC 3339)")
 	cmd.Flags().StringVar(&until, "until", "", "only events before this time (YYYY-MM-DD or RFC 3339)")
+	return cmd
+}
+
+func (m *Main) investigateTypologiesCommand(g *globals) *cobra.Command {
+	f := &investigateFlags{}
+	var since, entity string
+	var names []string
+	cmd := &cobra.Command{
+		Use:   "typologies [--since T] [--typology NAME,...] [--entity KIND:ID]",
+		Short: "Typology alerts from the alert log, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, err := parseTimeFlag("--since", since)
+			if err != nil {
+				return err
+			}
+			for _, n := range names {
+				if !slices.Contains(typology.Names(), n) {
+					return usagef("--typology %q: want one of %s", n, strings.Join(typology.Names(), ", "))
+				}
+			}
+			var ref graph.NodeRef
+			if entity != "" {
+				if ref, err = parseRefArg("--entity", entity); err != nil {
+					return err
+				}
+			}
+			return m.withInvestigator(cmd.Context(), g, f, func(ctx context.Context, _ *investigate.Investigator, log *natsalert.Log) error {
+				all, err := log.List(ctx, from)
+				if err != nil {
+					return err
+				}
+				alerts := []typology.Alert{}
+				for _, a := range all {
+					if (len(names) == 0 || slices.Contains(names, a.Typology)) && (entity == "" || investigate.Involves(a, ref)) {
+						alerts = append(alerts, a)
+					}
+				}
+				return m.emit(ctx, f, alerts, func(w io.Writer) {
+					printAlerts(w, alerts)
+					fmt.Fprintf(w, "%d alerts\n", len(alerts))
+				}, func() investigate.Drawing { return investigate.AlertsDrawing(alerts) })
+			})
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&since, "since", "", "only alerts raised at or after this time (YYYY-MM-DD or RFC 3339)")
+	fl.StringSliceVar(&names, "typology", nil, "only these typologies, comma-separated: "+strings.Join(typology.Names(), ", "))
+	fl.StringVar(&entity, "entity", "", "only alerts this entity (KIND:ID) takes part in")
 	return cmd
 }
 
@@ -221,9 +278,9 @@ func parseTimeFlag(flag, s string) (time.Time, error) {
 }
 
 // withInvestigator opens the data directory, brings the graph up to date
-// with the log and runs body with an Investigator over it. An unknown
-// entity is a usage error.
-func (m *Main) withInvestigator(ctx context.Context, g *globals, f *investigateFlags, body func(context.Context, *investigate.Investigator) error) error {
+// with the log and runs body with an Investigator over it, which learns of
+// typology alerts from the alert log. An unknown entity is a usage error.
+func (m *Main) withInvestigator(ctx context.Context, g *globals, f *investigateFlags, body func(context.Context, *investigate.Investigator, *natsalert.Log) error) error {
 	if err := f.check(); err != nil {
 		return err
 	}
@@ -239,19 +296,20 @@ func (m *Main) withInvestigator(ctx context.Context, g *globals, f *investigateF
 	if err := e.catchUp(ctx, 0); err != nil {
 		return err
 	}
-	inv, err := investigate.New(e.store, m.alertSource(e), investigate.Config{MaxDepth: f.maxDepth, Fanout: f.fanout})
+	alerts, err := natsalert.Open(ctx, e.js, natsalert.Config{})
+	if err != nil {
+		return err
+	}
+	inv, err := investigate.New(e.store, alerts, investigate.Config{MaxDepth: f.maxDepth, Fanout: f.fanout})
 	if err != nil {
 		return usageError{err}
 	}
-	err = body(ctx, inv)
+	err = body(ctx, inv, alerts)
 	if errors.Is(err, graph.ErrNotFound) || errors.Is(err, investigate.ErrInvalid) {
 		return usageError{err}
 	}
 	return err
 }
-
-// alertSource is where profiles and timelines learn of typology alerts.
-func (m *Main) alertSource(*env) investigate.AlertSource { return nil }
 
 // emit writes v as f asks: a table, JSON, DOT, or an image rendered by
 // Graphviz.

@@ -167,6 +167,16 @@ func TestInvestigateCommands(t *testing.T) {
 		t.Errorf("ring table:\n%s", table)
 	}
 
+	// typologies: nothing scanned yet, so the alert log is empty.
+	if out := mustCLI(t, now, "investigate", "typologies", "--data-dir", d.dataDir); !strings.Contains(out, "0 alerts") {
+		t.Errorf("typologies before any scan:\n%s", out)
+	}
+	mustCLI(t, now, "typology", "scan", "--data-dir", d.dataDir, "--publish", "--typology", "cycle")
+	out = mustCLI(t, now, "investigate", "typologies", "--data-dir", d.dataDir, "--since", "2026-01-01", "--format", "dot")
+	if !strings.HasPrefix(out, "digraph ") || !strings.Contains(out, `label="cycle"`) {
+		t.Errorf("typologies --format dot after a cycle scan:\n%s", out)
+	}
+
 	// timeline, restricted to a window.
 	out = mustCLI(t, now, "investigate", "timeline", d.hub.String(), "--data-dir", d.dataDir, "--json", "--since", "2026-01-01", "--until", "2026-01-11")
 	var tl investigate.Timeline
@@ -209,6 +219,8 @@ func TestInvestigateBadArguments(t *testing.T) {
 		{"malformed ref", []string{"investigate", "entity", "Acount:a1", "--data-dir", data}, "Acount"},
 		{"no id", []string{"investigate", "entity", "Account:", "--data-dir", data}, "KIND:ID"},
 		{"unknown entity", []string{"investigate", "entity", "Account:nobody", "--data-dir", data}, "Account:nobody"},
+		{"unknown typology", []string{"investigate", "typologies", "--data-dir", data, "--typology", "fan_in,nope"}, "nope"},
+		{"bad alert entity", []string{"investigate", "typologies", "--data-dir", data, "--entity", "x"}, "--entity"},
 		{"ring around a merchant", []string{"investigate", "ring", "Merchant:m1", "--data-dir", data}, "Merchant:m1"},
 		{"bad second ref", []string{"investigate", "path", "Account:a1", "nonsense", "--data-dir", data}, "second entity"},
 		{"svg needs --out", []string{"investigate", "entity", "Account:a1", "--data-dir", data, "--format", "svg"}, "--out"},
