@@ -38,7 +38,7 @@ type Engine struct {
 	all     []*episode // every episode, when collect
 	raised  []Alert    // alerts raised by the current Observe
 
-	hits map[graph.NodeRef][]int64 // alert times by member, ascending
+	hits map[graph.NodeRef][]hitRec // alerts joined, by member, ascending in time
 
 	// Scratch space reused across calls.
 	peers []peerIdx
@@ -167,7 +167,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		lookback: int64(cfg.lookback()),
 		accounts: make(map[string]*account),
 		open:     make(map[epKey]*episode),
-		hits:     make(map[graph.NodeRef][]int64),
+		hits:     make(map[graph.NodeRef][]hitRec),
 	}
 	for i, n := range transferNames {
 		e.on[i] = cfg.enabled(n)
@@ -320,7 +320,28 @@ func (e *Engine) Hits(ref graph.NodeRef, before time.Time) int {
 	defer e.mu.Unlock()
 	ts := e.hits[ref]
 	b := before.UnixNano()
-	return sort.Search(len(ts), func(i int) bool { return ts[i] >= b })
+	return sort.Search(len(ts), func(i int) bool { return ts[i].t >= b })
+}
+
+// HitsByTypology adds to dst, by typology name, the alerts ref took part
+// in strictly before `before` (as Hits counts them), and returns dst (a
+// new map when dst is nil and there is something to count).
+func (e *Engine) HitsByTypology(ref graph.NodeRef, before time.Time, dst map[string]int) map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ts := e.hits[ref]
+	b := before.UnixNano()
+	n := sort.Search(len(ts), func(i int) bool { return ts[i].t >= b })
+	if n > 0 && dst == nil {
+		dst = make(map[string]int)
+	}
+	names := Names()
+	for _, h := range ts[:n] {
+		if int(h.typ) < len(names) {
+			dst[names[h.typ]]++
+		}
+	}
+	return dst
 }
 
 // TypologyHits implements feature.TypologyCounter: Hits, with no error.
@@ -335,20 +356,37 @@ func (e *Engine) Record(alerts ...Alert) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i := range alerts {
-		at := alerts[i].At.UnixNano()
+		at, typ := alerts[i].At.UnixNano(), typologyIndex(alerts[i].Typology)
 		for _, m := range alerts[i].Members {
-			e.hit(m, at)
+			e.hit(m, at, typ)
 		}
 	}
 }
 
-// hit records that ref joined an alert at t.
-func (e *Engine) hit(ref graph.NodeRef, t int64) {
+// hitRec is one alert a node joined: when, and which typology (its index
+// in Names).
+type hitRec struct {
+	t   int64
+	typ uint8
+}
+
+// typologyIndex is name's index in Names (len(Names()) when unknown).
+func typologyIndex(name string) uint8 {
+	for i, n := range Names() {
+		if n == name {
+			return uint8(i)
+		}
+	}
+	return uint8(len(Names()))
+}
+
+// hit records that ref joined an alert of typology typ at t.
+func (e *Engine) hit(ref graph.NodeRef, t int64, typ uint8) {
 	ts := e.hits[ref]
-	i := sort.Search(len(ts), func(i int) bool { return ts[i] > t })
-	ts = append(ts, 0)
+	i := sort.Search(len(ts), func(i int) bool { return ts[i].t > t })
+	ts = append(ts, hitRec{})
 	copy(ts[i+1:], ts[i:])
-	ts[i] = t
+	ts[i] = hitRec{t, typ}
 	if len(ts) > maxHitsPerNode {
 		ts = ts[len(ts)-maxHitsPerNode:]
 	}
@@ -359,7 +397,7 @@ func (e *Engine) hit(ref graph.NodeRef, t int64) {
 func (e *Engine) pruneHits() {
 	horizon := e.clock - int64(e.cfg.HitRetention)
 	for ref, ts := range e.hits {
-		i := sort.Search(len(ts), func(i int) bool { return ts[i] >= horizon })
+		i := sort.Search(len(ts), func(i int) bool { return ts[i].t >= horizon })
 		switch {
 		case i == len(ts):
 			delete(e.hits, ref)

@@ -193,3 +193,39 @@ func TestEngineConcurrent(t *testing.T) {
 		t.Errorf("hub hits = %d, want 1 (one fan-in that kept growing)", got)
 	}
 }
+
+// HitsByTypology splits Hits by typology, with the same as-of cut.
+func TestHitsByTypology(t *testing.T) {
+	e, err := typology.NewEngine(typology.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := graph.Ref(graph.KindAccount, "a1")
+	t0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	e.Record(
+		typology.Alert{ID: "x1", Typology: typology.FanIn, Members: []graph.NodeRef{acc}, At: t0},
+		typology.Alert{ID: "x2", Typology: typology.Cycle, Members: []graph.NodeRef{acc}, At: t0.Add(time.Hour)},
+		typology.Alert{ID: "x3", Typology: typology.FanIn, Members: []graph.NodeRef{acc}, At: t0.Add(2 * time.Hour)},
+	)
+	for _, tc := range []struct {
+		before time.Time
+		want   map[string]int
+	}{
+		{t0, nil},
+		{t0.Add(time.Minute), map[string]int{typology.FanIn: 1}},
+		{t0.Add(90 * time.Minute), map[string]int{typology.FanIn: 1, typology.Cycle: 1}},
+		{t0.Add(3 * time.Hour), map[string]int{typology.FanIn: 2, typology.Cycle: 1}},
+	} {
+		got := e.HitsByTypology(acc, tc.before, nil)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("before %v (-want +got):\n%s", tc.before, diff)
+		}
+		total := 0
+		for _, n := range got {
+			total += n
+		}
+		if h := e.Hits(acc, tc.before); h != total {
+			t.Errorf("before %v: Hits %d, by typology %d", tc.before, h, total)
+		}
+	}
+}

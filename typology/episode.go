@@ -111,9 +111,10 @@ func (e *Engine) join(ep *episode, a *account, at int64) {
 	ep.members[a] = struct{}{}
 	ref := graph.Ref(graph.KindAccount, a.id)
 	ep.alert.Members = append(ep.alert.Members, ref)
-	e.hit(ref, at)
+	typ := typologyIndex(ep.alert.Typology)
+	e.hit(ref, at, typ)
 	if a.user != "" {
-		e.hit(graph.Ref(graph.KindUser, a.user), at)
+		e.hit(graph.Ref(graph.KindUser, a.user), at, typ)
 	}
 }
 
