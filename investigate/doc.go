@@ -1,9 +1,12 @@
 // Package investigate answers a compliance analyst's questions about the
 // graph: who is this entity and how risky has it been (Profile), how is
 // money or identity connected between two entities (Paths), and what
-// happened around it, in order (Timeline). It also draws its answers as
-// Graphviz DOT (WriteDOT) and renders them to SVG or PNG with the Graphviz
-// `dot` program when it is installed (Graphviz.Render).
+// happened around it, in order (Timeline), and which users form a ring
+// around it through shared identifiers (Ring, over typology.RingAround).
+// It also draws its answers (ProfileDrawing, PathsDrawing, RingDrawing,
+// TimelineDrawing, AlertsDrawing) as Graphviz DOT (WriteDOT) and renders
+// them to SVG or PNG with the Graphviz `dot` program when it is installed
+// (Graphviz.Render).
 //
 // # Reading the graph
 //
@@ -18,6 +21,9 @@
 // Config.MaxNodes entities visited; Config.MaxDepth hops), and results
 // say when a bound cut them short (Truncated), so a hub with a million
 // transactions costs the same as a quiet account.
+//
+// Cases built on these answers live in investigate/casefile; the reports
+// filed from them are written by investigate/report.
 //
 // # Paths
 //
