@@ -45,7 +45,8 @@ var (
 const (
 	DefaultMaxEntries = 100_000
 	DefaultPrefix     = 64
-	// MaxPrefix bounds Prefix.
+	DefaultMaxPrefix  = 1024
+	// MaxPrefix bounds Config.Prefix and Config.MaxPrefix.
 	MaxPrefix = 1 << 16
 )
 
@@ -58,10 +59,12 @@ type Config struct {
 	// (ids, neighbour lists and fixed overheads counted; Go's own map and
 	// allocator overheads not).
 	MaxBytes int64
-	// Prefix is how many of a node's most recent neighbours one entry
-	// keeps; queries whose answer lies within them are hits. Default
-	// DefaultPrefix, at most MaxPrefix.
-	Prefix int
+	// Prefix is how many of a node's most recent neighbours an entry
+	// keeps at least; queries whose answer lies within them are hits. An
+	// entry grows, up to MaxPrefix, when queries ask for more (a Limit
+	// beyond it, or a window reaching past its oldest neighbour). Defaults
+	// DefaultPrefix and DefaultMaxPrefix; at most the package's MaxPrefix.
+	Prefix, MaxPrefix int
 	// TTL, when > 0, is the longest an entry is served: the staleness
 	// bound for writes the cache is not told about. 0 keeps entries until
 	// evicted or invalidated.
@@ -80,6 +83,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: MaxBytes %d < 0", ErrInvalidConfig, c.MaxBytes)
 	case c.Prefix < 0 || c.Prefix > MaxPrefix:
 		return fmt.Errorf("%w: Prefix %d outside 0..%d", ErrInvalidConfig, c.Prefix, MaxPrefix)
+	case c.MaxPrefix < 0 || c.MaxPrefix > MaxPrefix:
+		return fmt.Errorf("%w: MaxPrefix %d outside 0..%d", ErrInvalidConfig, c.MaxPrefix, MaxPrefix)
+	case c.MaxPrefix != 0 && c.MaxPrefix < c.Prefix:
+		return fmt.Errorf("%w: MaxPrefix %d < Prefix %d", ErrInvalidConfig, c.MaxPrefix, c.Prefix)
 	case c.TTL < 0:
 		return fmt.Errorf("%w: TTL %v < 0", ErrInvalidConfig, c.TTL)
 	}
@@ -92,6 +99,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Prefix == 0 {
 		c.Prefix = DefaultPrefix
+	}
+	if c.MaxPrefix == 0 {
+		c.MaxPrefix = max(DefaultMaxPrefix, c.Prefix)
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -257,56 +267,127 @@ func (c *Cache) Transaction(ctx context.Context, id string) (graph.Transaction, 
 }
 
 // Neighbors implements Graph. A query the node's cached prefix answers is
-// a hit; otherwise the prefix is (re)read from the graph, and if it still
-// cannot answer, the query goes to the graph as asked.
+// a hit; otherwise the prefix is (re)read from the graph, longer if the
+// query asks for more, and if it still cannot answer, the query goes to the
+// graph as asked.
 func (c *Cache) Neighbors(ctx context.Context, ref graph.NodeRef, q graph.Query, dst []graph.Neighbor) ([]graph.Neighbor, error) {
 	if q.Validate() != nil {
 		return c.g.Neighbors(ctx, ref, q, dst) // the graph reports it
 	}
 	k := key{ref: ref, what: wNeighbors, edge: q.Edge}
-	sh, version := c.slot(ref)
-	if e := c.get(sh, k); e != nil {
-		if out, ok := answer(e, q, dst); ok {
+	sh, _ := c.slot(ref)
+	cached := c.get(sh, k)
+	if cached != nil {
+		n0 := len(dst)
+		if _, ok := scan(cached, q, func(nb graph.Neighbor) { dst = append(dst, nb) }); ok {
 			c.hits.Add(1)
-			return out, nil
+			return dst, nil
 		}
+		dst = dst[:n0]
 	}
-	c.misses.Add(1)
-	stamp := version.Load()
-	list, err := c.g.Neighbors(ctx, ref, graph.Query{Edge: q.Edge, Limit: c.cfg.Prefix + 1}, nil)
+	e, err := c.fetch(ctx, ref, q, cached)
 	if err != nil {
 		return dst, err
 	}
-	e := &entry{key: k, complete: len(list) <= c.cfg.Prefix}
-	e.nbrs = list[:min(len(list), c.cfg.Prefix):min(len(list), c.cfg.Prefix)]
-	e.size = entryOverhead + neighborsSize(e.nbrs)
-	c.put(sh, version, stamp, e)
-	if out, ok := answer(e, q, dst); ok {
-		return out, nil
+	if e == nil {
+		return c.g.Neighbors(ctx, ref, q, dst)
 	}
-	return c.g.Neighbors(ctx, ref, q, dst)
+	return answer(e, q, dst), nil
 }
 
-// answer appends q's answer from e's prefix, or reports false (dst
-// unchanged) when the answer may hold neighbours beyond the prefix.
-func answer(e *entry, q graph.Query, dst []graph.Neighbor) ([]graph.Neighbor, bool) {
-	n0, n := len(dst), 0
+// counter is a graph's optional fast path for CountNeighbors.
+type counter interface {
+	CountNeighbors(ctx context.Context, ref graph.NodeRef, q graph.Query) (int, error)
+}
+
+// CountNeighbors returns how many neighbours Neighbors would return for
+// ref and q (the fast path feature encoders look for): from the cached
+// prefix when it answers q, else from the graph.
+func (c *Cache) CountNeighbors(ctx context.Context, ref graph.NodeRef, q graph.Query) (int, error) {
+	if err := q.Validate(); err != nil {
+		return 0, fmt.Errorf("cache: count neighbours of %s: %w", ref, err)
+	}
+	e, err := c.prefixFor(ctx, ref, q)
+	if err != nil {
+		return 0, err
+	}
+	if e != nil {
+		n, _ := scan(e, q, func(graph.Neighbor) {})
+		return n, nil
+	}
+	if cn, ok := c.g.(counter); ok {
+		return cn.CountNeighbors(ctx, ref, q)
+	}
+	ns, err := c.g.Neighbors(ctx, ref, q, nil)
+	return len(ns), err
+}
+
+// prefixFor returns an entry whose prefix answers q: the cached one (a
+// hit), or one read now (see fetch), or nil when none answers q.
+func (c *Cache) prefixFor(ctx context.Context, ref graph.NodeRef, q graph.Query) (*entry, error) {
+	sh, _ := c.slot(ref)
+	e := c.get(sh, key{ref: ref, what: wNeighbors, edge: q.Edge})
+	if e != nil {
+		if _, ok := scan(e, q, func(graph.Neighbor) {}); ok {
+			c.hits.Add(1)
+			return e, nil
+		}
+	}
+	return c.fetch(ctx, ref, q, e)
+}
+
+// fetch reads a prefix for q from the graph and caches it: Prefix
+// neighbours beyond q's Limit (room for the newest ones a "before t"
+// window leaves out), and twice as many as the cached one that fell short,
+// up to MaxPrefix. It returns the entry if it answers q, else nil.
+func (c *Cache) fetch(ctx context.Context, ref graph.NodeRef, q graph.Query, short *entry) (*entry, error) {
+	k := key{ref: ref, what: wNeighbors, edge: q.Edge}
+	sh, version := c.slot(ref)
+	n := c.cfg.Prefix + q.Limit
+	if short != nil {
+		n = max(n, 2*len(short.nbrs))
+	}
+	c.misses.Add(1)
+	n = min(n, c.cfg.MaxPrefix)
+	stamp := version.Load()
+	list, err := c.g.Neighbors(ctx, ref, graph.Query{Edge: q.Edge, Limit: n + 1}, nil)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{key: k, complete: len(list) <= n}
+	e.nbrs = list[:min(len(list), n):min(len(list), n)]
+	e.size = entryOverhead + neighborsSize(e.nbrs)
+	c.put(sh, version, stamp, e)
+	if _, ok := scan(e, q, func(graph.Neighbor) {}); ok {
+		return e, nil
+	}
+	return nil, nil
+}
+
+// scan calls fn for each neighbour of q's answer within e's prefix, in
+// order, and reports how many and whether that is the whole answer (it is
+// not when the answer may hold neighbours beyond the prefix).
+func scan(e *entry, q graph.Query, fn func(graph.Neighbor)) (int, bool) {
+	n := 0
 	for _, nb := range e.nbrs {
 		if !q.Window.Contains(nb.Time) {
 			if !q.Window.From.IsZero() && nb.Time.Before(q.Window.From) {
-				return dst, true // everything after is older still
+				return n, true // everything after is older still
 			}
 			continue
 		}
-		dst = append(dst, nb)
+		fn(nb)
 		if n++; q.Limit > 0 && n == q.Limit {
-			return dst, true
+			return n, true
 		}
 	}
-	if e.complete {
-		return dst, true
-	}
-	return dst[:n0], false
+	return n, e.complete
+}
+
+// answer appends q's answer from e, which must answer it (see scan).
+func answer(e *entry, q graph.Query, dst []graph.Neighbor) []graph.Neighbor {
+	scan(e, q, func(nb graph.Neighbor) { dst = append(dst, nb) })
+	return dst
 }
 
 // Invalidate drops everything cached about refs: their node, transaction

@@ -26,6 +26,11 @@ var (
 	_ sampling.Graph = (*cache.Cache)(nil)
 	_ stream.Applier = (*cache.Cache)(nil)
 	_ cache.Graph    = graph.Store(nil)
+	// feature's optional fast path: with it, encoders ask Neighbors for a
+	// short list and count the rest.
+	_ interface {
+		CountNeighbors(context.Context, graph.NodeRef, graph.Query) (int, error)
+	} = (*cache.Cache)(nil)
 )
 
 func newCache(t testing.TB, g cache.Graph, cfg cache.Config) *cache.Cache {
@@ -86,7 +91,7 @@ func randomQuery(r *rand.Rand, ref graph.NodeRef) graph.Query {
 }
 
 // checkAgainst compares every read through c with the store itself.
-func checkAgainst(t *testing.T, c *cache.Cache, s graph.Store, refs []graph.NodeRef, r *rand.Rand, rounds int) {
+func checkAgainst(t *testing.T, c *cache.Cache, s *mem.Store, refs []graph.NodeRef, r *rand.Rand, rounds int) {
 	t.Helper()
 	ctx := context.Background()
 	for range rounds {
@@ -99,6 +104,10 @@ func checkAgainst(t *testing.T, c *cache.Cache, s graph.Store, refs []graph.Node
 		}
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("Neighbors(%v, %+v) through the cache (-store +cache):\n%s", ref, q, diff)
+		}
+		wc, _ := s.CountNeighbors(ctx, ref, q)
+		if gc, err := c.CountNeighbors(ctx, ref, q); gc != wc || (err == nil) != (werr == nil) {
+			t.Fatalf("CountNeighbors(%v, %+v) = %d, %v through the cache; the store says %d", ref, q, gc, err, wc)
 		}
 		wn, _ := s.Node(ctx, ref)
 		gn, _ := c.Node(ctx, ref)
@@ -119,9 +128,10 @@ func TestReadsMatchTheStore(t *testing.T) {
 	s := mem.New()
 	txns := graphtest.RandomTxns(3, 3000)
 	apply(t, s, txns)
-	for _, prefix := range []int{1, 8, 64} {
-		t.Run(fmt.Sprintf("prefix %d", prefix), func(t *testing.T) {
-			c := newCache(t, s, cache.Config{Prefix: prefix})
+	for _, lim := range [][2]int{{1, 1}, {8, 32}, {64, 0}} {
+		prefix, maxPrefix := lim[0], lim[1]
+		t.Run(fmt.Sprintf("prefix %d to %d", prefix, maxPrefix), func(t *testing.T) {
+			c := newCache(t, s, cache.Config{Prefix: prefix, MaxPrefix: maxPrefix})
 			checkAgainst(t, c, s, refsOf(txns), rand.New(rand.NewPCG(1, uint64(prefix))), 2000)
 			st := c.Stats()
 			if st.Hits == 0 || st.Misses == 0 {
@@ -213,6 +223,39 @@ func TestNeverStaleUnderConcurrency(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
+}
+
+// TestPrefixGrowsToTheLimitAsked: feature encoders ask for up to 256 recent
+// neighbours; after one miss, the entry holds that many and such queries
+// hit.
+func TestPrefixGrowsToTheLimitAsked(t *testing.T) {
+	ctx := context.Background()
+	s := mem.New()
+	var txns []graph.Transaction
+	for i := range 600 {
+		txns = append(txns, graph.Transaction{ID: fmt.Sprint(i), Time: graphtest.T0.Add(time.Duration(i) * time.Minute), Amount: 1, Merchant: "hub"})
+	}
+	apply(t, s, txns)
+	c := newCache(t, s, cache.Config{Prefix: 8, MaxPrefix: 300})
+	hub := graph.Ref(graph.KindMerchant, "hub")
+	q := graph.Query{Window: graph.Before(graphtest.T0.Add(599 * time.Minute)), Limit: 256}
+	for range 3 {
+		got, err := c.Neighbors(ctx, hub, q, nil)
+		if err != nil || len(got) != 256 || got[0].Node.ID != "598" {
+			t.Fatalf("Neighbors = %d neighbours from %v, %v", len(got), got[0].Node, err)
+		}
+		if n, _ := c.CountNeighbors(ctx, hub, graph.Query{Window: graph.Window{From: graphtest.T0.Add(500 * time.Minute)}, Limit: 256}); n != 100 {
+			t.Fatalf("CountNeighbors of the last 100 minutes = %d, want 100", n)
+		}
+	}
+	if st := c.Stats(); st.Misses != 1 || st.Hits != 5 {
+		t.Errorf("stats %+v: want one miss (the growth) then hits", st)
+	}
+	// Beyond MaxPrefix the store answers, still correctly.
+	all, err := c.Neighbors(ctx, hub, graph.Query{Limit: 500}, nil)
+	if err != nil || len(all) != 500 {
+		t.Errorf("Neighbors beyond MaxPrefix = %d, %v; want 500", len(all), err)
+	}
 }
 
 // TestInvalidateForWritesElsewhere: a write that bypasses the cache is
@@ -354,6 +397,7 @@ func TestConfigValidate(t *testing.T) {
 		"negative entries": {MaxEntries: -1},
 		"negative bytes":   {MaxBytes: -1},
 		"prefix too large": {Prefix: cache.MaxPrefix + 1},
+		"max below prefix": {Prefix: 64, MaxPrefix: 32},
 		"negative TTL":     {TTL: -time.Second},
 	} {
 		if _, err := cache.New(mem.New(), cfg); !errors.Is(err, cache.ErrInvalidConfig) {

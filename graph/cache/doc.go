@@ -6,17 +6,20 @@
 // # What is cached
 //
 // Three kinds of entries, all keyed by node: a node (Node), a transaction
-// (Transaction), and a neighbour prefix — the Config.Prefix most recent
-// neighbours of a node across one edge kind (or all of them), with a flag
-// saying whether that is all of them. A neighbour query is answered from
-// the prefix whenever the answer provably lies inside it: the store's
-// order (time, then arrival, newest first) is total, so the prefix is an
-// exact head of the full list, and a query's answer is exact once it has
-// collected its Limit, or met an edge older than its window, or the list is
-// complete. Scoring asks for the k most recent neighbours before the
-// transaction's time, which the prefix answers nearly always; anything else
-// goes to the store. Misses are never cached (a node that does not exist
-// yet may exist after the next write).
+// (Transaction), and a neighbour prefix — the most recent neighbours of a
+// node across one edge kind (or all of them), with a flag saying whether
+// that is all of them. A neighbour query (Neighbors, CountNeighbors) is
+// answered from the prefix whenever the answer provably lies inside it:
+// the store's order (time, then arrival, newest first) is total, so the
+// prefix is an exact head of the full list, and a query's answer is exact
+// once it has collected its Limit, or met an edge older than its window,
+// or the list is complete. A prefix holds Config.Prefix neighbours more
+// than the largest Limit asked of it, and grows (up to Config.MaxPrefix)
+// when a query needs more, so scoring's "k most recent before the
+// transaction's time" and the feature encoders' capped counts are hits
+// after the first read; anything beyond goes to the store. Misses are
+// never cached (a node that does not exist yet may exist after the next
+// write).
 //
 // # Freshness
 //
