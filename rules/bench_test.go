@@ -58,7 +58,7 @@ func realisticRules() string {
 
 func benchInput() Input {
 	in := Input{Txn: txn(func(t *graph.Transaction) { t.Email = "x@example.com"; t.Phone = "+49151" }),
-		Score: 0.2, HasScore: true, Facts: Facts{Typologies: map[string]int{"aml_fan_in": 0}}}
+		Score: 0.2, HasScore: true, Facts: Facts{Typologies: map[string]int{"fan_in": 0}}}
 	for k := range in.Facts.Velocity {
 		for w := range in.Facts.Velocity[k] {
 			in.Facts.Velocity[k][w] = Counter{Count: 3, Amount: 250}

@@ -130,7 +130,7 @@ type Facts struct {
 	// Transaction kind and invalid indexes are ignored.
 	Velocity [graph.NumKinds][NumWindows]Counter
 	// Typologies counts typology detections involving the transaction's
-	// parties, by typology name (aml_fan_in, …). Nil means none. The map is
+	// parties, by typology name (typology.Names: fan_in, cycle, …). Nil means none. The map is
 	// only read.
 	Typologies map[string]int
 }

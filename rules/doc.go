@@ -12,7 +12,7 @@
 //
 // A rules file is one YAML document (at most MaxFileSize bytes):
 //
-//	version: "2026-11-01.1"      # required; stamped on every Result
+//	version: "2026-11-26.1"      # required; stamped on every Result
 //	description: "…"             # optional, free text
 //	degraded_decision: approve   # optional: the decision with no score and no hit (default approve)
 //	lists:
@@ -24,7 +24,7 @@
 //	amount:
 //	  - {id: A1, over: 5000, channel: web, country: DE, kind: card, currency: EUR, action: review}
 //	typology:
-//	  - {id: T1, typology: aml_fan_in, min_hits: 1, action: review}
+//	  - {id: T1, typology: fan_in, min_hits: 1, action: review}
 //	bands:
 //	  - {below: 0.3, decision: approve}
 //	  - {below: 0.8, decision: review}

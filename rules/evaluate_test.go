@@ -22,8 +22,8 @@ amount:
   - {id: Ar, over: 500, channel: web, action: review}
   - {id: Ad, over: 10000, action: decline}
 typology:
-  - {id: Tr, typology: aml_fan_in, action: review}
-  - {id: Td, typology: aml_cycle, min_hits: 2, action: decline}
+  - {id: Tr, typology: fan_in, action: review}
+  - {id: Td, typology: cycle, min_hits: 2, action: decline}
 bands:
   - {below: 0.3, decision: approve}
   - {below: 0.8, decision: review}
@@ -97,7 +97,7 @@ func TestEvaluatePrecedence(t *testing.T) {
 			Decline, []string{"allow.user", "Vd", "band.1"}, false, false},
 		{"allow never lowers an amount decline", base, Input{Txn: txn(func(t *graph.Transaction) { vip(t); t.Amount = 20000 })},
 			Decline, []string{"allow.user", "Ad"}, false, true},
-		{"allow never lowers a typology decline", base, Input{Txn: txn(vip), Facts: Facts{Typologies: map[string]int{"aml_cycle": 2}}},
+		{"allow never lowers a typology decline", base, Input{Txn: txn(vip), Facts: Facts{Typologies: map[string]int{"cycle": 2}}},
 			Decline, []string{"allow.user", "Td"}, false, true},
 		{"allow-listed counterparty does not vouch", base, Input{Txn: txn(func(t *graph.Transaction) { t.Counterparty = "good-acc" }), Score: 0.5, HasScore: true},
 			Review, []string{"band.2"}, false, false},
@@ -114,10 +114,10 @@ func TestEvaluatePrecedence(t *testing.T) {
 		{"amount filter mismatch", base, Input{Txn: txn(func(t *graph.Transaction) { t.Amount = 600 })}, Approve, nil, false, true},
 		{"amount filter match", base, Input{Txn: txn(web)}, Review, []string{"Ar"}, false, true},
 		{"amount equal to over does not fire", base, Input{Txn: txn(func(t *graph.Transaction) { t.Amount = 10000 })}, Approve, nil, false, true},
-		{"typology under min_hits", base, Input{Txn: txn(nil), Facts: Facts{Typologies: map[string]int{"aml_cycle": 1}}}, Approve, nil, false, true},
-		{"typologies", base, Input{Txn: txn(nil), Facts: Facts{Typologies: map[string]int{"aml_cycle": 2, "aml_fan_in": 1}}}, Decline, []string{"Tr", "Td"}, false, true},
+		{"typology under min_hits", base, Input{Txn: txn(nil), Facts: Facts{Typologies: map[string]int{"cycle": 1}}}, Approve, nil, false, true},
+		{"typologies", base, Input{Txn: txn(nil), Facts: Facts{Typologies: map[string]int{"cycle": 2, "fan_in": 1}}}, Decline, []string{"Tr", "Td"}, false, true},
 		{"every kind of hit", base, Input{Txn: txn(func(t *graph.Transaction) { web(t); vip(t) }), Score: 0.4, HasScore: true,
-			Facts: Facts{Typologies: map[string]int{"aml_fan_in": 3}}}, Approve, []string{"allow.user", "Ar", "Tr", "band.2"}, false, false},
+			Facts: Facts{Typologies: map[string]int{"fan_in": 3}}}, Approve, []string{"allow.user", "Ar", "Tr", "band.2"}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,14 +155,14 @@ bands:
 	in := Input{Txn: txn(nil), Score: 0.25, HasScore: true}
 	in.Facts.Velocity[graph.KindCard][Window24h] = Counter{Count: 4, Amount: 150.5}
 	in.Facts.Velocity[graph.KindDevice][Window1h] = Counter{Count: 1, Amount: 42}
-	in.Facts.Typologies = map[string]int{"aml_fan_out": 3, "aml_cycle": 3, "mule": 1}
+	in.Facts.Typologies = map[string]int{"fan_out": 3, "cycle": 3, "mule": 1}
 	got := s.Evaluate(in)
 	want := Result{Decision: Decline, Version: "d1", Blocked: true, Hits: []Hit{
 		{RuleID: "block.ip", Code: "BLOCK_LIST_IP", Detail: "ip is on the block list", Action: Decline},
 		{RuleID: "V1", Code: "VELOCITY_CARD_24H", Detail: "4 card transactions totalling 150.50 in 24h (limits 3 and 100)", Action: Review},
 		{RuleID: "V2", Code: "NEW_DEVICE_BURST", Detail: "device {V2} used 1x in 1h for 42 EUR (max 0)", Action: Decline},
 		{RuleID: "A1", Code: "AMOUNT_OVER_LIMIT", Detail: "amount 42 EUR over 10", Action: Review},
-		{RuleID: "T1", Code: "TYPOLOGY_HIT", Detail: "3 aml_cycle detections (min 2)", Action: Review},
+		{RuleID: "T1", Code: "TYPOLOGY_HIT", Detail: "3 cycle detections (min 2)", Action: Review},
 		{RuleID: "band.1", Code: "SCORE_APPROVE", Detail: "score 0.250 < 0.5 on app in DE", Action: Approve},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -218,7 +218,7 @@ func TestDecisionText(t *testing.T) {
 // fuzzInputs exercise every path of a fuzzed set.
 var fuzzInputs = func() []Input {
 	full := Input{Txn: txn(func(t *graph.Transaction) { t.Counterparty = "x"; t.Email = "e"; t.Phone = "p" }),
-		Score: 0.5, HasScore: true, Facts: Facts{Typologies: map[string]int{"aml_fan_in": 3, "x": 1}}}
+		Score: 0.5, HasScore: true, Facts: Facts{Typologies: map[string]int{"fan_in": 3, "x": 1}}}
 	for k := range full.Facts.Velocity {
 		for w := range full.Facts.Velocity[k] {
 			full.Facts.Velocity[k][w] = Counter{Count: 1000, Amount: 1e9}

@@ -11,7 +11,7 @@ import (
 
 func ExampleSet_Evaluate() {
 	set, err := rules.Load(strings.NewReader(`
-version: "2026-11-01.1"
+version: "2026-11-26.1"
 lists:
   block: {cards: [tok_stolen]}
 velocity:
@@ -38,7 +38,7 @@ bands:
 	r = set.Evaluate(rules.Input{Txn: &graph.Transaction{ID: "t2", Card: "tok_stolen"}})
 	fmt.Println(r.Decision, r.Blocked, r.Degraded)
 	// Output:
-	// review 2026-11-01.1
+	// review 2026-11-26.1
 	//   V1 review VELOCITY_CARD_1H: 7 card transactions totalling 140 in 1h (limit 5)
 	//   band.1 approve SCORE_APPROVE: score 0.120 below 0.3
 	// decline true true

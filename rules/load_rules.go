@@ -170,7 +170,7 @@ func (l *loader) typologyRule(n *yaml.Node, path string, s *Set) {
 		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == "*" {
 			r.typology = "*"
 		} else {
-			r.typology, ok = l.str(v, sub(path, "typology"), tokenRe, `a typology name (aml_fan_in, …) or "*"`)
+			r.typology, ok = l.str(v, sub(path, "typology"), tokenRe, `a typology name (fan_in, …) or "*"`)
 		}
 	}
 	if v := m["min_hits"]; v != nil {

@@ -234,7 +234,7 @@ func TestExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "default.yaml (2026-11-01.1): 5 velocity, 3 amount, 3 typology rules, 3 bands, 9 blocked, 2 allowed"
+	want := "default.yaml (2026-11-26.1): 5 velocity, 3 amount, 3 typology rules, 3 bands, 9 blocked, 2 allowed"
 	if diff := cmp.Diff(want, s.String()); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}

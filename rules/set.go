@@ -102,7 +102,7 @@ func (s *Set) Digest() string { return s.digest }
 // same rules. The caller owns the slice.
 func (s *Set) Source() []byte { return bytes.Clone(s.source) }
 
-// String summarises the set, e.g. "rules.yaml (2026-11-01.1): 12 velocity,
+// String summarises the set, e.g. "rules.yaml (2026-11-26.1): 12 velocity,
 // 3 amount, 2 typology rules, 3 bands, 10000 blocked, 20 allowed".
 func (s *Set) String() string {
 	var blocked, allowed int

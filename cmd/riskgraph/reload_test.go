@@ -61,21 +61,21 @@ func TestServeReloadsRulesUnderLoad(t *testing.T) {
 		})
 	}
 	time.Sleep(300 * time.Millisecond)
-	os.WriteFile(rulesPath, []byte(strings.Replace(string(def), `version: "2026-11-01.1"`, `version: "2026-11-01.2"`, 1)), 0o600)
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return versions["2026-11-01.2"] > 50 })
+	os.WriteFile(rulesPath, []byte(strings.Replace(string(def), `version: "2026-11-26.1"`, `version: "2026-11-26.2"`, 1)), 0o600)
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return versions["2026-11-26.2"] > 50 })
 	// An invalid file is refused: the new version stays in force.
 	os.WriteFile(rulesPath, []byte("version: 3\nbands: nope\n"), 0o600)
 	time.Sleep(200 * time.Millisecond)
 	mu.Lock()
-	before := versions["2026-11-01.2"]
+	before := versions["2026-11-26.2"]
 	mu.Unlock()
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return versions["2026-11-01.2"] > before+50 })
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return versions["2026-11-26.2"] > before+50 })
 	close(stop)
 	wg.Wait()
 	if err := stopServe(); err != nil {
 		t.Fatalf("serve exited with %v", err)
 	}
-	if failed != 0 || versions["2026-11-01.1"] == 0 || versions["2026-11-01.2"] == 0 || len(versions) != 2 {
+	if failed != 0 || versions["2026-11-26.1"] == 0 || versions["2026-11-26.2"] == 0 || len(versions) != 2 {
 		t.Errorf("%d failed requests; replies by rules version %v", failed, versions)
 	}
 }

@@ -24,7 +24,7 @@ func TestRulesTestBacktestsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Approving only below 0.01 must move approvals to review.
-	strict := strings.Replace(string(def), `version: "2026-11-01.1"`, `version: "strict-1"`, 1)
+	strict := strings.Replace(string(def), `version: "2026-11-26.1"`, `version: "strict-1"`, 1)
 	strict = strings.Replace(strict, "below: 0.3", "below: 0.01", 1)
 	strictPath := filepath.Join(dir, "strict.yaml")
 	os.WriteFile(strictPath, []byte(strict+"\n"), 0o600)
