@@ -40,6 +40,11 @@ type Engine struct {
 
 	hits map[graph.NodeRef][]hitRec // alerts joined, by member, ascending in time
 
+	// seen holds the ids of the transfers in the lookback (with their
+	// times), so that a transfer observed twice — the authorization path
+	// and the log's consumer both hand it over — counts once.
+	seen map[string]int64
+
 	// Scratch space reused across calls.
 	peers []peerIdx
 	mask  []bool
@@ -168,6 +173,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		accounts: make(map[string]*account),
 		open:     make(map[epKey]*episode),
 		hits:     make(map[graph.NodeRef][]hitRec),
+		seen:     make(map[string]int64),
 	}
 	for i, n := range transferNames {
 		e.on[i] = cfg.enabled(n)
@@ -187,8 +193,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 // Transfers are expected in about time order, as a log delivers them. One
 // earlier than the latest seen is placed in its window; one older than the
 // latest minus the longest window is ignored (counted in Stats.Late).
-// Observe keeps the transaction's strings, not the transaction. The
-// returned alerts belong to the caller.
+// Observe is idempotent by transaction id within the lookback: a transfer
+// handed over twice (by the authorization path and by the log's consumer)
+// counts once. Observe keeps the transaction's strings, not the
+// transaction. The returned alerts belong to the caller.
 func (e *Engine) Observe(txn *graph.Transaction) []Alert {
 	if txn == nil || txn.Account == "" || txn.Counterparty == "" || txn.Account == txn.Counterparty || !e.any ||
 		txn.Time.IsZero() || !(txn.Amount >= 0) || math.IsInf(txn.Amount, 1) {
@@ -196,6 +204,12 @@ func (e *Engine) Observe(txn *graph.Transaction) []Alert {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if txn.ID != "" {
+		if _, dup := e.seen[txn.ID]; dup {
+			return nil
+		}
+		e.seen[txn.ID] = txn.Time.UnixNano()
+	}
 	e.observe(transfer{t: txn.Time.UnixNano(), amt: txn.Amount, from: txn.Account, to: txn.Counterparty, user: txn.User, id: txn.ID})
 	if len(e.raised) == 0 {
 		return nil
@@ -280,6 +294,11 @@ func (e *Engine) sweep() {
 	for k, ep := range e.open {
 		if ep.last < e.clock-ep.window {
 			delete(e.open, k)
+		}
+	}
+	for id, t := range e.seen {
+		if t < horizon {
+			delete(e.seen, id)
 		}
 	}
 	e.pruneHits()

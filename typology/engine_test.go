@@ -2,6 +2,7 @@ package typology_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -227,5 +228,30 @@ func TestHitsByTypology(t *testing.T) {
 		if h := e.Hits(acc, tc.before); h != total {
 			t.Errorf("before %v: Hits %d, by typology %d", tc.before, h, total)
 		}
+	}
+}
+
+// A transfer observed twice (authorization path and log consumer) counts
+// once: the pattern is raised exactly as with one observation.
+func TestObserveIsIdempotentByID(t *testing.T) {
+	once, _ := typology.NewEngine(typology.Config{})
+	twice, _ := typology.NewEngine(typology.Config{})
+	t0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	var a1, a2 []typology.Alert
+	for i := range 40 {
+		tx := &graph.Transaction{ID: fmt.Sprintf("f%d", i), Time: t0.Add(time.Duration(i) * time.Minute), Amount: 900,
+			Account: fmt.Sprintf("s%d", i), Counterparty: "hub"}
+		a1 = append(a1, once.Observe(tx)...)
+		a2 = append(a2, twice.Observe(tx)...)
+		a2 = append(a2, twice.Observe(tx)...)
+	}
+	if len(a1) == 0 {
+		t.Fatal("40 senders into one account in 40 minutes raised nothing")
+	}
+	if diff := cmp.Diff(a1, a2); diff != "" {
+		t.Errorf("observing each transfer twice changed the alerts (-once +twice):\n%s", diff)
+	}
+	if h1, h2 := once.Hits(graph.Ref(graph.KindAccount, "hub"), t0.Add(time.Hour)), twice.Hits(graph.Ref(graph.KindAccount, "hub"), t0.Add(time.Hour)); h1 != h2 {
+		t.Errorf("hits %d once, %d twice", h1, h2)
 	}
 }
