@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,11 @@ type ScorerConfig struct {
 	// duplicate). The graph must be idempotent by transaction id. A
 	// failure is counted and the decision goes on; nil applies nothing.
 	Apply func(ctx context.Context, txn *graph.Transaction) error
+	// Typologies returns the typology detections involving txn's parties
+	// strictly before its time, by typology name (typology.Engine's
+	// HitsByTypology over the account, counterparty and user): the rules'
+	// typology facts and the decision's typology tags. nil: none.
+	Typologies func(txn *graph.Transaction) map[string]int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -189,11 +195,20 @@ func (s *Scorer) Authorize(ctx context.Context, txn *graph.Transaction) (Decisio
 	}
 	rs := s.rules.Current()
 	facts := VelocityFacts(ctx, s.g, txn)
+	if s.cfg.Typologies != nil {
+		facts.Typologies = s.cfg.Typologies(txn)
+	}
 	score, modelID, err := s.modelScore(ctx, txn, deadline.Add(-s.cfg.RulesReserve))
 	hasScore := err == nil
 	res := rs.Evaluate(rules.Input{Txn: txn, Score: float64(score), HasScore: hasScore, Facts: facts})
 
 	d := Decision{Txn: txn.ID, Decision: res.Decision.String(), Rules: res.Version, Degraded: !hasScore, Reasons: []Reason{}, Typologies: []string{}}
+	for name, n := range facts.Typologies {
+		if n > 0 {
+			d.Typologies = append(d.Typologies, name)
+		}
+	}
+	slices.Sort(d.Typologies)
 	if hasScore {
 		d.Score, d.Model = float64(score), modelID
 		d.Reasons = append(d.Reasons, Reason{Code: "MODEL_SCORE", Detail: fmt.Sprintf("graph model score %.3f", score), Weight: round(float64(score))})

@@ -285,3 +285,41 @@ bands:
 		t.Errorf("apply errors %d", st.ApplyErrors)
 	}
 }
+
+// Typology detections on a transaction's parties become rules facts (a
+// typology rule fires) and the decision's typology tags.
+func TestAuthorizeTypologies(t *testing.T) {
+	rs, err := rules.Load(strings.NewReader(`
+version: "v-typo"
+typology:
+  - {id: T-cycle, typology: cycle, min_hits: 1, action: decline}
+bands:
+  - {decision: approve}
+`), "typo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := scoring.NewBatcher(nil, scoring.BatcherConfig{})
+	defer b.Close()
+	s, err := scoring.NewScorer(mem.New(), scoring.Fixed{Set: rs}, b, scoring.ScorerConfig{Typologies: func(tx *graph.Transaction) map[string]int {
+		if tx.Account == "a-cycle" {
+			return map[string]int{"cycle": 2, "fan_in": 1, "structuring": 0}
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	d, err := s.Authorize(context.Background(), &graph.Transaction{ID: "c1", Time: t0, Amount: 10, Account: "a-cycle", Counterparty: "a2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Decision != "decline" || !slices.Equal(d.Typologies, []string{"cycle", "fan_in"}) {
+		t.Errorf("decision %s, typologies %v; want decline tagged [cycle fan_in]", d.Decision, d.Typologies)
+	}
+	d, _ = s.Authorize(context.Background(), &graph.Transaction{ID: "c2", Time: t0, Amount: 10, Account: "a-clean", Counterparty: "a2"})
+	if d.Decision != "approve" || len(d.Typologies) != 0 {
+		t.Errorf("clean account: decision %s, typologies %v", d.Decision, d.Typologies)
+	}
+}
