@@ -45,6 +45,11 @@ type envConfig struct {
 	// Listen opens the embedded NATS server to clients at host:port ("" =
 	// in-process only).
 	Listen string
+	// Observe, when set, sees every transaction the log's consumer applies
+	// to the graph (serve's typology engine); BeforeConsume runs once the
+	// graph is restored and before the consumer starts (warming it).
+	Observe       func(*graph.Transaction)
+	BeforeConsume func(ctx context.Context, g graph.Store) error
 	// NATS, when its url is set, joins an external NATS deployment instead
 	// of starting the embedded server: the log lives there, the graph and
 	// its snapshots stay in the data dir.
@@ -126,7 +131,16 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	if err := e.restore(ctx, str); err != nil {
 		return nil, err
 	}
-	e.cons, err = stream.NewConsumer(e.js, e.store, stream.ConsumerConfig{
+	if cfg.BeforeConsume != nil {
+		if err := cfg.BeforeConsume(ctx, e.store); err != nil {
+			return nil, err
+		}
+	}
+	var applier stream.Applier = e.store
+	if cfg.Observe != nil {
+		applier = observingApplier{Store: e.store, observe: cfg.Observe}
+	}
+	e.cons, err = stream.NewConsumer(e.js, applier, stream.ConsumerConfig{
 		Tokenizer:          e.tok,
 		Checkpoint:         e.checkpoint,
 		CheckpointEvery:    cfg.CheckpointEvery,

@@ -27,6 +27,8 @@ import (
 	"github.com/riskgraph/riskgraph/scoring/decisionlog"
 	"github.com/riskgraph/riskgraph/scoring/natsvc"
 	"github.com/riskgraph/riskgraph/signal"
+	"github.com/riskgraph/riskgraph/typology"
+	"github.com/riskgraph/riskgraph/typology/natsalert"
 )
 
 type serveFlags struct {
@@ -216,8 +218,22 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if f.acceptRisk && f.profile != profileProduction {
 		return usagef("--accept-risk goes with --profile production")
 	}
+	// The typology engine sees every transaction that reaches the graph;
+	// it is warmed with the graph's last lookback before the log replays.
+	eng, err := typology.NewEngine(typology.Config{})
+	if err != nil {
+		return err
+	}
+	feed := newAlertFeed(eng, log)
 	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Listen: f.natsListen, NATS: &f.nats,
-		CheckpointEvery: 500_000, CheckpointInterval: 5 * time.Minute})
+		CheckpointEvery: 500_000, CheckpointInterval: 5 * time.Minute, Observe: feed.observe,
+		BeforeConsume: func(ctx context.Context, g graph.Store) error {
+			alerts, err := typology.Warm(ctx, g, eng)
+			if len(alerts) > 0 {
+				feed.enqueue(alerts)
+			}
+			return err
+		}})
 	if err != nil {
 		return err
 	}
@@ -230,6 +246,12 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err := e.catchUp(ctx, 0); err != nil {
 		return err
 	}
+	alertLog, err := natsalert.Open(ctx, e.js, natsalert.Config{Replicas: e.streamReplicas()})
+	if err != nil {
+		return err
+	}
+	go feed.run(alertLog)
+	defer feed.close(context.WithoutCancel(ctx))
 	// Authorized transactions reach the log by group commit: concurrent
 	// authorizations share one durable (fsynced) message.
 	commit, err := stream.NewGroupCommitter(e.js, stream.GroupConfig{})
@@ -245,9 +267,13 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	scorer, err := scoring.NewScorer(e.store, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
 		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
 		Apply: func(ctx context.Context, t *graph.Transaction) error {
-			_, err := e.store.Apply(ctx, graph.Mutation{Txn: t})
-			return err
-		}})
+			if _, err := e.store.Apply(ctx, graph.Mutation{Txn: t}); err != nil {
+				return err
+			}
+			feed.observe(t)
+			return nil
+		},
+		Typologies: feed.hits})
 	if err != nil {
 		return err
 	}
@@ -300,6 +326,13 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskgraph_decision_log_dropped_total",
 		Help: "Decisions not kept in the decision log (queue full or log unavailable)."},
 		func() float64 { st := dlog.Stats(); return float64(st.Dropped + st.Failed) }))
+	metrics.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskgraph_typology_alerts_total",
+			Help: "Typology alerts raised and published to riskgraph.v1.alert.<typology>."},
+			func() float64 { return float64(feed.published.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskgraph_typology_alerts_lost_total",
+			Help: "Typology alerts not published (queue full or the alert log unavailable)."},
+			func() float64 { return float64(feed.dropped.Load() + feed.failed.Load()) }))
 	svc, err := natsvc.Start(e.nc, metered{scorer, metrics, router, dlog, m.Now}, natsvc.Config{Tokenizer: e.tok, DefaultDeadline: f.deadline, Logger: log})
 	if err != nil {
 		return err
@@ -327,6 +360,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err := dlog.Close(dctx); err != nil {
 		log.Error("flushing the decision log", "err", err)
 	}
+	feed.close(dctx)
 	dcancel()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
