@@ -73,6 +73,11 @@ type DatasetConfig struct {
 	// validation split is never sub-sampled, so its metrics are those of
 	// the true class balance.
 	NegPerPos int
+	// StatsRows, when > 0, bounds the training rows the normalisation
+	// statistics are computed on (a seeded uniform sample): a few tens of
+	// thousands estimate means and deviations well, and sampling is the
+	// cost. 0 uses every training row.
+	StatsRows int
 	// Seed seeds the sub-sampling of negatives.
 	Seed uint64
 	// BatchSize is the rows per sampled Batch (0 → DefaultBatchSize, 256).
@@ -118,6 +123,8 @@ func (c DatasetConfig) Validate() error {
 		return fmt.Errorf("%w: test cut %v before the validation cut %v", ErrConfig, d.TestCut, d.Cut)
 	case d.Random && d.Assign != nil:
 		return fmt.Errorf("%w: a random split and a split file together", ErrConfig)
+	case d.StatsRows < 0:
+		return fmt.Errorf("%w: stats rows %d < 0", ErrConfig, d.StatsRows)
 	case d.NegPerPos < 0:
 		return fmt.Errorf("%w: negatives per positive %d < 0", ErrConfig, d.NegPerPos)
 	case d.BatchSize < 1 || d.BatchSize > 65536:
@@ -460,8 +467,17 @@ func (d *Dataset) stats(ctx context.Context) (artefact.FeatureSpec, error) {
 	}
 	// Each chunk's statistics are merged in chunk order, so the result does
 	// not depend on the scheduling of the workers.
-	chunks := make([][3]*feature.Stats, numChunks(len(d.Train), d.cfg.BatchSize))
-	err = d.sample(ctx, d.cfg.Sampling, d.Train, func(c int, b *sampling.Batch) {
+	rows := d.Train
+	if n := d.cfg.StatsRows; n > 0 && len(rows) > n {
+		idx := rand.New(rand.NewPCG(d.cfg.Seed, 0x73746174)).Perm(len(rows))[:n] // "stat"
+		slices.Sort(idx)
+		rows = make([]Example, n)
+		for i, j := range idx {
+			rows[i] = d.Train[j]
+		}
+	}
+	chunks := make([][3]*feature.Stats, numChunks(len(rows), d.cfg.BatchSize))
+	err = d.sample(ctx, d.cfg.Sampling, rows, func(c int, b *sampling.Batch) {
 		s := [3]*feature.Stats{feature.NewStats(layout.Target), feature.NewStats(layout.Hop1), feature.NewStats(layout.Hop2)}
 		b.Accumulate(s[0], s[1], s[2])
 		chunks[c] = s

@@ -37,10 +37,10 @@ func TestTrainDefaultDeterministic(t *testing.T) {
 // model that learnt nothing scores about 0.5.
 func TestTrainDefaultLearns(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains two models (about 2 s)")
+		t.Skip("trains a model (about 1 s)")
 	}
 	ctx := context.Background()
-	for _, seed := range []uint64{2, 3} {
+	for _, seed := range []uint64{2} {
 		dir := t.TempDir()
 		a, rep, err := training.TrainDefault(ctx, training.DefaultConfig{Seed: seed, Users: 500, Days: 28, Epochs: 4, OutDir: dir, Store: mem.New()})
 		if err != nil {

@@ -14,7 +14,8 @@ import (
 const (
 	DefaultFitEpochs    = 60
 	DefaultLearnRate    = 0.003
-	DefaultWeightDecay  = 1e-4
+	DefaultWeightDecay  = 1
+	DefaultAverage      = 0.5
 	DefaultFitBatchSize = 128
 	DefaultPatience     = 10
 	DefaultMaxPosWeight = 100
@@ -29,7 +30,9 @@ type FitConfig struct {
 	// LearnRate is Adam's step size (0 → DefaultLearnRate, 0.003).
 	LearnRate float64 `json:"learn_rate"`
 	// WeightDecay is AdamW's decoupled decay of the weight matrices, not
-	// the biases (0 → DefaultWeightDecay, 1e-4; negative → none).
+	// the biases: each step multiplies them by 1 − LearnRate·WeightDecay
+	// (0 → DefaultWeightDecay, 1; negative → none). Small data sets want
+	// more (3–5 on a few thousand rows), large ones less.
 	WeightDecay float64 `json:"weight_decay"`
 	// BatchSize is the rows per optimiser step (0 → DefaultFitBatchSize,
 	// 128; at most 65,536).
@@ -52,8 +55,9 @@ type FitConfig struct {
 	// (0 → 1, the same decay).
 	NeighbourDecay float64 `json:"neighbour_decay,omitempty"`
 	// Average, when in (0, 1), evaluates and keeps an exponential moving
-	// average of the weights with this decay per step (Polyak averaging)
-	// instead of the raw weights; 0 → off.
+	// average of the weights (Polyak averaging), updated after every step
+	// so that it decays by Average per epoch, instead of the raw weights
+	// (0 → DefaultAverage, 0.5; negative → off).
 	Average float64 `json:"average,omitempty"`
 	// Dropout zeroes each input feature of a training row with this
 	// probability (scaling the others by 1/(1−Dropout)), a regulariser
@@ -83,6 +87,12 @@ func (c FitConfig) withDefaults() FitConfig {
 	}
 	if c.Patience == 0 {
 		c.Patience = DefaultPatience
+	}
+	switch {
+	case c.Average == 0:
+		c.Average = DefaultAverage
+	case c.Average < 0:
+		c.Average = 0
 	}
 	return c
 }
@@ -148,12 +158,18 @@ type FitReport struct {
 	PosWeight float64      `json:"pos_weight"`
 	// Stopped says why training ended: "patience" or "epochs".
 	Stopped string `json:"stopped"`
+
+	// valScores are the validation scores of the kept weights (the
+	// trainer's forward pass, which TestForwardParity holds to gnn.Model).
+	valScores []float32
 }
 
 // fit trains hetero-sage-v1 with dims d on train, selecting the epoch by
 // the average precision on val, and returns the weights by tensor name.
-// now measures the epochs' durations (nil: not measured).
-func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source, now func() float64, progress func(EpochStats)) (map[string][]float32, FitReport, error) {
+// dead flags the input columns of X0, X1 and X2 that were constant in
+// training (nil: none): their weights start at 0 and stay there. now
+// measures the epochs' durations (nil: not measured).
+func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source, dead [3][]bool, now func() float64, progress func(EpochStats)) (map[string][]float32, FitReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, FitReport{}, err
 	}
@@ -191,6 +207,7 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 			}
 		}
 	}
+	l.zeroDead(p, dead)
 	avg := p
 	if cfg.Average > 0 {
 		avg = append([]float32(nil), p...)
@@ -208,6 +225,8 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 		valLabels[i] = val.Label(i)
 	}
 	pw := float32(rep.PosWeight)
+	steps := (train.Len() + cfg.BatchSize - 1) / cfg.BatchSize
+	decay := float32(math.Pow(cfg.Average, 1/float64(steps))) // per step
 	rep.Stopped = "epochs"
 	for epoch := range cfg.Epochs {
 		start := now()
@@ -245,9 +264,8 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 			w.backward(p, grad, recs)
 			opt.step(p, grad)
 			if cfg.Average > 0 {
-				a := float32(cfg.Average)
 				for i, v := range p {
-					avg[i] = a*avg[i] + (1-a)*v
+					avg[i] = decay*avg[i] + (1-decay)*v
 				}
 			}
 		}
@@ -262,6 +280,7 @@ func fit(ctx context.Context, d artefact.Dims, cfg FitConfig, train, val source,
 		if st.ValAP > bestAP {
 			bestAP, since, rep.BestEpoch = st.ValAP, 0, epoch
 			copy(best, avg)
+			rep.valScores = append(rep.valScores[:0], valScores...)
 		} else {
 			since++
 		}

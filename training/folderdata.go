@@ -131,6 +131,7 @@ type folderGraph struct {
 	names []string
 	feat  []float32 // n × F, transformed and normalised
 	spec  artefact.FeatureSpec
+	dead  []bool // columns constant in the training rows
 }
 
 // newFolderGraph prepares f. With fitted nil it fits the transform and
@@ -236,7 +237,7 @@ func newFolderGraph(f *Folder, cfg FolderConfig, fitRows []bool, fitted *artefac
 				s.Add(g.feat[v*width : (v+1)*width])
 			}
 		}
-		stats = s.FeatureStats()
+		stats, g.dead = robustStats(s.FeatureStats())
 	}
 	norm, err := feature.NewNorm(names, stats)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/riskgraph/riskgraph/gnn"
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/sampling"
-	"github.com/riskgraph/riskgraph/training/eval"
 )
 
 // FolderTarget is the manifest target of models trained on a folder: its
@@ -98,7 +97,7 @@ func TrainFolder(ctx context.Context, f *Folder, fc FolderConfig, sc SplitConfig
 	l := newLayout(d)
 	train := g.source(l, folderRows(f, splits, SplitTrain, false))
 	val := g.source(l, folderRows(f, splits, SplitVal, false))
-	w, rep, err := fit(ctx, d, cfg.Fit, train, val, cfg.clockSeconds(), cfg.Progress)
+	w, rep, err := fit(ctx, d, cfg.Fit, train, val, [3][]bool{g.dead, g.dead, g.dead}, cfg.clockSeconds(), cfg.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +123,7 @@ func TrainFolder(ctx context.Context, f *Folder, fc FolderConfig, sc SplitConfig
 	if err != nil {
 		return nil, err
 	}
-	valEval, err := scoreFolder(ctx, g, model, splits, SplitVal, false)
-	if err != nil {
-		return nil, err
-	}
-	vs, vy := labelled(valEval)
-	r.ValAUC, r.ValAP = eval.AUC(vs, vy), eval.AveragePrecision(vs, vy)
-	if r.Threshold, err = eval.Threshold(vs, vy, cfg.Rule); err != nil {
+	if err := r.validation(val.labels, cfg.Rule); err != nil {
 		return nil, err
 	}
 	if r.Test, err = scoreFolder(ctx, g, model, splits, SplitTest, true); err != nil {
@@ -142,15 +135,6 @@ func TrainFolder(ctx context.Context, f *Folder, fc FolderConfig, sc SplitConfig
 	r.Counts = folderCounts(f, splits)
 	r.recordMetrics()
 	return r, nil
-}
-
-func labelled(e *Evaluation) (scores, labels []float32) {
-	for i, y := range e.Labels {
-		if y >= 0 {
-			scores, labels = append(scores, e.Scores[i]), append(labels, float32(y))
-		}
-	}
-	return scores, labels
 }
 
 func folderCounts(f *Folder, splits []Split) SplitCounts {

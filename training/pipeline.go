@@ -2,6 +2,8 @@ package training
 
 import (
 	"fmt"
+
+	"github.com/riskgraph/riskgraph/feature"
 	"math"
 	"time"
 
@@ -148,6 +150,16 @@ func hasBoth(y []float32, name string) error {
 	return nil
 }
 
+// validation sets the validation metrics and the threshold from the
+// kept weights' validation scores.
+func (r *Result) validation(labels []float32, rule eval.Rule) error {
+	vs := r.Fit.valScores
+	r.ValAUC, r.ValAP = eval.AUC(vs, labels), eval.AveragePrecision(vs, labels)
+	var err error
+	r.Threshold, err = eval.Threshold(vs, labels, rule)
+	return err
+}
+
 // Metric keys of Manifest.Training.Metrics that an evaluation reads back.
 const (
 	metricThreshold  = "threshold"
@@ -188,6 +200,41 @@ func storedThreshold(m artefact.Manifest) (float64, int, error) {
 		reps = eval.DefaultReplicates
 	}
 	return th, reps, nil
+}
+
+// minTrainStd floors the standard deviation a trained model's
+// normalisation divides by: a column that barely varies in the training
+// data (a flag set on a handful of rows) must not turn into values in
+// the thousands on data where it varies more.
+const minTrainStd = 1e-2
+
+// robustStats returns stats with every std floored at minTrainStd, and
+// which columns were constant in the training data (std at
+// feature.MinStd). A constant column teaches the model nothing: its std
+// becomes 1 and the trainer starts (and so keeps) its weights at 0, so
+// that whatever value it takes later contributes nothing.
+func robustStats(stats []artefact.FeatureStat) ([]artefact.FeatureStat, []bool) {
+	out := make([]artefact.FeatureStat, len(stats))
+	dead := make([]bool, len(stats))
+	for i, s := range stats {
+		switch {
+		case s.Std <= feature.MinStd:
+			s.Std, dead[i] = 1, true
+		case s.Std < minTrainStd:
+			s.Std = minTrainStd
+		}
+		out[i] = s
+	}
+	return out, dead
+}
+
+// robustSpec applies robustStats to each position of spec.
+func robustSpec(spec artefact.FeatureSpec) (artefact.FeatureSpec, [3][]bool) {
+	var dead [3][]bool
+	spec.Target, dead[0] = robustStats(spec.Target)
+	spec.Hop1, dead[1] = robustStats(spec.Hop1)
+	spec.Hop2, dead[2] = robustStats(spec.Hop2)
+	return spec, dead
 }
 
 // newModel builds the serving model for scoring.

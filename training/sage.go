@@ -144,6 +144,37 @@ func (l *layout) glorot(rng *rand.Rand) []float32 {
 	return l.pack(w)
 }
 
+// zeroDead zeroes the weight rows that read the columns flagged in dead
+// (X0, X1 and X2 columns; nil slices flag none).
+func (l *layout) zeroDead(p []float32, dead [3][]bool) {
+	d, H := l.d, l.d.H
+	row := func(base, r int) { clear(p[base+r*H : base+(r+1)*H]) }
+	for f, x := range dead[0] {
+		if x {
+			row(l.p0, f)
+		}
+	}
+	for f, x := range dead[1] {
+		if !x {
+			continue
+		}
+		for r := range d.R1 {
+			row(l.p0, d.F0+r*d.F1+f)
+			row(l.p1+r*l.in1*H, f)
+		}
+	}
+	for f, x := range dead[2] {
+		if !x {
+			continue
+		}
+		for r := range d.R1 {
+			for s := range d.R2 {
+				row(l.p1+r*l.in1*H, d.F1+s*d.F2+f)
+			}
+		}
+	}
+}
+
 // records converts the rows of a sampling.Batch into trainer records,
 // appending them to dst.
 func (l *layout) records(b *sampling.Batch, dst []float32) []float32 {

@@ -215,7 +215,7 @@ func TestFitLearnsAndIsDeterministic(t *testing.T) {
 	train, val := separable(rng, l, 2048), separable(rng, l, 512)
 	cfg := FitConfig{Epochs: 30, LearnRate: 0.01, Seed: 3, Patience: 5}
 	var epochs []EpochStats
-	w, rep, err := fit(context.Background(), d, cfg, train, val, nil, func(s EpochStats) { epochs = append(epochs, s) })
+	w, rep, err := fit(context.Background(), d, cfg, train, val, [3][]bool{}, nil, func(s EpochStats) { epochs = append(epochs, s) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestFitLearnsAndIsDeterministic(t *testing.T) {
 		t.Errorf("AP of the returned weights %v, best epoch's %v", got, bestAP)
 	}
 	_ = m
-	w2, _, err := fit(context.Background(), d, cfg, train, val, nil, nil)
+	w2, _, err := fit(context.Background(), d, cfg, train, val, [3][]bool{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/sampling"
-	"github.com/riskgraph/riskgraph/training/eval"
 )
 
 // storeSource is a source over records sampled once from a graph store:
@@ -88,6 +87,8 @@ func TrainStore(ctx context.Context, g Graph, dc DatasetConfig, fileSHA string, 
 	if err != nil {
 		return nil, err
 	}
+	var dead [3][]bool
+	ds.Spec, dead = robustSpec(ds.Spec)
 	scfg := ds.SamplingConfig()
 	d := scfg.Dims(cfg.Hidden)
 	l := newLayout(d)
@@ -99,10 +100,11 @@ func TrainStore(ctx context.Context, g Graph, dc DatasetConfig, fileSHA string, 
 	if err != nil {
 		return nil, err
 	}
-	w, rep, err := fit(ctx, d, cfg.Fit, train, val, cfg.clockSeconds(), cfg.Progress)
+	w, rep, err := fit(ctx, d, cfg.Fit, train, val, dead, cfg.clockSeconds(), cfg.Progress)
 	if err != nil {
 		return nil, err
 	}
+	valLabels := val.labels
 	train, val = nil, nil
 	target := scfg.Target.String()
 	id := cfg.ID
@@ -123,12 +125,7 @@ func TrainStore(ctx context.Context, g Graph, dc DatasetConfig, fileSHA string, 
 	if err != nil {
 		return nil, err
 	}
-	vs, vy, err := ds.Score(ctx, model, ds.Val)
-	if err != nil {
-		return nil, err
-	}
-	r.ValAUC, r.ValAP = eval.AUC(vs, vy), eval.AveragePrecision(vs, vy)
-	if r.Threshold, err = eval.Threshold(vs, vy, cfg.Rule); err != nil {
+	if err := r.validation(valLabels, cfg.Rule); err != nil {
 		return nil, err
 	}
 	if r.Test, err = scoreStore(ctx, ds, model, SplitTest); err != nil {
