@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/ingest/stream"
 	"github.com/riskgraph/riskgraph/typology"
 	"github.com/riskgraph/riskgraph/typology/natsalert"
 )
@@ -101,12 +102,12 @@ func (f *alertFeed) close(ctx context.Context) {
 // observingApplier applies to the graph, then feeds what was applied to
 // the typology engine: the log consumer's store in serve.
 type observingApplier struct {
-	graph.Store
+	stream.Applier
 	observe func(*graph.Transaction)
 }
 
 func (o observingApplier) Apply(ctx context.Context, batch ...graph.Mutation) (graph.Applied, error) {
-	a, err := o.Store.Apply(ctx, batch...)
+	a, err := o.Applier.Apply(ctx, batch...)
 	if err != nil {
 		return a, err
 	}

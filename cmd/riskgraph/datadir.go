@@ -14,10 +14,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riskgraph/riskgraph/graph"
+	"github.com/riskgraph/riskgraph/graph/cache"
 	"github.com/riskgraph/riskgraph/graph/mem"
 	"github.com/riskgraph/riskgraph/ingest"
 	"github.com/riskgraph/riskgraph/ingest/stream"
 	"github.com/riskgraph/riskgraph/natsd"
+	"github.com/riskgraph/riskgraph/scoring"
 )
 
 // Layout of a data directory.
@@ -54,6 +56,9 @@ type envConfig struct {
 	// of starting the embedded server: the log lives there, the graph and
 	// its snapshots stay in the data dir.
 	NATS *natsFlags
+	// Neo4j, when its uri is set, keeps the graph in Neo4j instead of the
+	// embedded store (no snapshots in the data dir then).
+	Neo4j *neo4jFlags
 }
 
 // external reports whether the environment joins an external NATS.
@@ -69,7 +74,15 @@ type env struct {
 	srv    *natsd.Server
 	nc     *nats.Conn
 	js     jetstream.JetStream
-	store  *mem.Store
+	// store is the graph: mem (embedded, snapshotted in the data dir) or
+	// Neo4j behind a neighbourhood cache.
+	store graph.Store
+	mem   *mem.Store // nil with Neo4j
+	// reads is what scoring reads (the store, or the cache in front of
+	// Neo4j); writes is what applies to the graph (the same, so the cache
+	// is invalidated by every write this process makes).
+	reads  scoring.Graph
+	writes stream.Applier
 	tok    *ingest.Tokenizer
 	cons   *stream.Consumer
 	stop   context.CancelFunc
@@ -83,7 +96,7 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	e := &env{cfg: cfg, log: log, store: mem.New()}
+	e := &env{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -91,6 +104,9 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	}()
 	if e.unlock, err = lockDir(filepath.Join(cfg.DataDir, lockFile)); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	if err := e.openGraph(ctx); err != nil {
+		return nil, err
 	}
 	keyPath := cfg.PANKeyFile
 	if keyPath == "" {
@@ -136,13 +152,17 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 			return nil, err
 		}
 	}
-	var applier stream.Applier = e.store
+	applier := e.writes
 	if cfg.Observe != nil {
-		applier = observingApplier{Store: e.store, observe: cfg.Observe}
+		applier = observingApplier{Applier: e.writes, observe: cfg.Observe}
+	}
+	var checkpoint func(context.Context) error
+	if e.mem != nil {
+		checkpoint = e.checkpoint // Neo4j is durable on its own
 	}
 	e.cons, err = stream.NewConsumer(e.js, applier, stream.ConsumerConfig{
 		Tokenizer:          e.tok,
-		Checkpoint:         e.checkpoint,
+		Checkpoint:         checkpoint,
 		CheckpointEvery:    cfg.CheckpointEvery,
 		CheckpointInterval: cfg.CheckpointInterval,
 		Logger:             log,
@@ -154,6 +174,33 @@ func (m *Main) openEnv(ctx context.Context, log *slog.Logger, cfg envConfig) (_ 
 	e.stop, e.done = stop, make(chan error, 1)
 	go func() { e.done <- e.cons.Run(runCtx) }()
 	return e, nil
+}
+
+// openGraph opens the graph: the embedded store, or Neo4j (schema ensured)
+// behind a bounded neighbourhood cache when cfg.Neo4j names a server.
+func (e *env) openGraph(ctx context.Context) error {
+	if e.cfg.Neo4j == nil || e.cfg.Neo4j.uri == "" {
+		e.mem = mem.New()
+		e.store, e.reads, e.writes = e.mem, e.mem, e.mem
+		return nil
+	}
+	s, err := openNeo4j(ctx, e.cfg.Neo4j)
+	if err != nil {
+		return err
+	}
+	e.store = s
+	if err := s.Init(ctx); err != nil {
+		return fmt.Errorf("neo4j schema: %w", err)
+	}
+	// Writes by other replicas reach this one through the log (its own
+	// consumer applies them through the cache); the TTL bounds staleness
+	// for anything else.
+	c, err := cache.New(s, cache.Config{TTL: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	e.reads, e.writes = c, c
+	return nil
 }
 
 // streamReplicas is the replica count for the streams this process
@@ -178,8 +225,11 @@ func (e *env) clientURL() string {
 // graph; a corrupt one is moved aside and the graph rebuilt from the log,
 // which works as long as the log still holds its first message.
 func (e *env) restore(ctx context.Context, str jetstream.Stream) error {
+	if e.mem == nil {
+		return nil // Neo4j keeps the graph; the log resumes from its LastSeq
+	}
 	path := filepath.Join(e.cfg.DataDir, snapshotFile)
-	err := e.store.LoadFile(ctx, path)
+	err := e.mem.LoadFile(ctx, path)
 	switch {
 	case err == nil || errors.Is(err, fs.ErrNotExist):
 		return nil
@@ -203,7 +253,10 @@ func (e *env) restore(ctx context.Context, str jetstream.Stream) error {
 
 // checkpoint snapshots the graph to the data directory.
 func (e *env) checkpoint(ctx context.Context) error {
-	return e.store.SaveFile(ctx, filepath.Join(e.cfg.DataDir, snapshotFile))
+	if e.mem == nil {
+		return nil
+	}
+	return e.mem.SaveFile(ctx, filepath.Join(e.cfg.DataDir, snapshotFile))
 }
 
 // lastSeq returns the log's last sequence.

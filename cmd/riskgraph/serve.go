@@ -42,6 +42,7 @@ type serveFlags struct {
 	rulesPoll  time.Duration
 	modelPoll  time.Duration
 	nats       natsFlags
+	neo4j      neo4jFlags
 	profile    string
 	acceptRisk bool
 	actor      string
@@ -60,7 +61,14 @@ data dir and kept up to date from the log, the model registry's champion
 send transactions to riskgraph.v1.authorize (NATS micro service "riskgraph",
 queue group riskgraph) and get a decision within their deadline. Metrics,
 /healthz and /readyz are served on --http-listen. SIGINT/SIGTERM drain
-in-flight requests, then snapshot the graph.`,
+in-flight requests, then snapshot the graph.
+
+At scale, --nats-url joins a NATS cluster (N serve replicas share the queue
+group) and --neo4j-uri keeps the graph in Neo4j, read through a bounded
+in-process neighbourhood cache; --profile production then checks the log's
+durability. Every decision is kept for riskgraph explain; every transaction
+reaching the graph feeds the typology detectors (alerts on
+riskgraph.v1.alert.<typology>).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.runServe(cmd.Context(), g, f) },
 	}
@@ -75,6 +83,7 @@ in-flight requests, then snapshot the graph.`,
 	fl.StringVar(&f.shadow, "shadow-model", "", "a challenger model directory, pinned: scores the same traffic, recorded in metrics, never decides (default: the registry's shadow)")
 	fl.DurationVar(&f.modelPoll, "model-poll", 2*time.Second, "how often the data dir's model registry is checked for a promotion, rollback or shadow change")
 	addNATSFlags(fl, &f.nats)
+	addNeo4jFlags(fl, &f.neo4j)
 	fl.StringVar(&f.profile, "profile", profileDev, "deployment profile: dev, or production (refuses a log that is memory-backed, has fewer than 3 replicas or does not sync every write)")
 	fl.BoolVar(&f.acceptRisk, "accept-risk", false, "with --profile production: start despite the durability findings (each is written to the audit log)")
 	fl.StringVar(&f.actor, "actor", "", "who runs serve, for the audit log (default $USER)")
@@ -225,7 +234,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		return err
 	}
 	feed := newAlertFeed(eng, log)
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Listen: f.natsListen, NATS: &f.nats,
+	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Listen: f.natsListen, NATS: &f.nats, Neo4j: &f.neo4j,
 		CheckpointEvery: 500_000, CheckpointInterval: 5 * time.Minute, Observe: feed.observe,
 		BeforeConsume: func(ctx context.Context, g graph.Store) error {
 			alerts, err := typology.Warm(ctx, g, eng)
@@ -264,10 +273,10 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		return err
 	}
 	defer batcher.Close()
-	scorer, err := scoring.NewScorer(e.store, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
+	scorer, err := scoring.NewScorer(e.reads, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
 		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
 		Apply: func(ctx context.Context, t *graph.Transaction) error {
-			if _, err := e.store.Apply(ctx, graph.Mutation{Txn: t}); err != nil {
+			if _, err := e.writes.Apply(ctx, graph.Mutation{Txn: t}); err != nil {
 				return err
 			}
 			feed.observe(t)

@@ -96,3 +96,18 @@ func TestServeNATSFlagErrors(t *testing.T) {
 		})
 	}
 }
+
+// serve --neo4j-uri against a server that is not there fails at once with
+// a message saying so, rather than hanging or starting without a graph.
+func TestServeNeo4jUnreachable(t *testing.T) {
+	ln := freeAddr(t) // nothing listens there once freeAddr returns
+	t.Setenv("NEO4J_PASSWORD", "test")
+	start := time.Now()
+	_, _, err := run(t, "serve", "--data-dir", t.TempDir(), "--neo4j-uri", "bolt://"+ln, "--nats-listen", "", "--http-listen", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "Neo4j") {
+		t.Fatalf("err = %v, want one saying Neo4j cannot be reached", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("took %v to give up on a closed port", time.Since(start))
+	}
+}
