@@ -40,6 +40,14 @@ type ScorerConfig struct {
 	// consumer, to the graph). It runs while the transaction is scored and
 	// the reply waits for it within the deadline; nil records nothing.
 	Record func(ctx context.Context, txn *graph.Transaction) error
+	// RecordAsync replies without waiting for Record: the reply no longer
+	// waits for the log's fsync, and a crash right after a reply can lose
+	// that authorization from the log (the graph has it until restart; the
+	// payment processor's ledger still has it). Record errors are counted
+	// all the same. Off by default: a reply means the log holds it.
+	RecordAsync bool
+	// RecordTimeout bounds an asynchronous Record (default 10s).
+	RecordTimeout time.Duration
 	// Apply puts the transaction into the graph before it is scored, so
 	// that the next authorization sees it at once (a card-testing burst is
 	// seconds long; the log's consumer would apply it a little later, as a
@@ -69,6 +77,9 @@ func (c ScorerConfig) withDefaults() ScorerConfig {
 	}
 	if c.RulesReserve == 0 {
 		c.RulesReserve = 2 * time.Millisecond
+	}
+	if c.RecordTimeout == 0 {
+		c.RecordTimeout = 10 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -182,10 +193,21 @@ func (s *Scorer) Authorize(ctx context.Context, txn *graph.Transaction) (Decisio
 	defer cancel()
 
 	recorded := make(chan error, 1)
-	if s.cfg.Record != nil {
-		go func() { recorded <- s.cfg.Record(ctx, txn) }()
-	} else {
+	switch {
+	case s.cfg.Record == nil:
 		recorded <- nil
+	case s.cfg.RecordAsync:
+		recorded <- nil
+		tx := *txn // the caller may reuse txn once Authorize returns
+		go func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RecordTimeout)
+			defer cancel()
+			if err := s.cfg.Record(rctx, &tx); err != nil {
+				s.recordErrors.Add(1)
+			}
+		}()
+	default:
+		go func() { recorded <- s.cfg.Record(ctx, txn) }()
 	}
 
 	if s.cfg.Apply != nil {

@@ -323,3 +323,47 @@ bands:
 		t.Errorf("clean account: decision %s, typologies %v", d.Decision, d.Typologies)
 	}
 }
+
+// With RecordAsync the reply does not wait for the log; the append still
+// happens (with the transaction as it was) and its failures are counted.
+func TestAuthorizeRecordAsync(t *testing.T) {
+	release := make(chan struct{})
+	got := make(chan graph.Transaction, 1)
+	b, _ := scoring.NewBatcher(nil, scoring.BatcherConfig{})
+	defer b.Close()
+	rs, _ := rules.Load(strings.NewReader(testRules), "test.yaml")
+	s, err := scoring.NewScorer(mem.New(), scoring.Fixed{Set: rs}, b, scoring.ScorerConfig{RecordAsync: true,
+		Record: func(ctx context.Context, tx *graph.Transaction) error {
+			<-release
+			got <- *tx
+			return errors.New("log down")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := &graph.Transaction{ID: "async-1", Time: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Amount: 3, User: "u1"}
+	if _, err := s.Authorize(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	tx.ID = "reused-by-caller"
+	close(release)
+	select {
+	case r := <-got:
+		if r.ID != "async-1" {
+			t.Errorf("the log got %q, want the transaction as authorized", r.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Record never ran")
+	}
+	waitUntil(t, func() bool { return s.Stats().RecordErrors == 1 })
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not reached in 10 s")
+}

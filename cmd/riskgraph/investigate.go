@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -27,11 +30,18 @@ type investigateFlags struct {
 	out      string
 	maxDepth int
 	fanout   int
+	// With --neo4j-uri the graph is read from Neo4j; --show-cypher prints
+	// every statement the investigation ran, with its parameters, for
+	// Neo4j Browser or Bloom.
+	neo4j      neo4jFlags
+	showCypher bool
 }
 
 func (f *investigateFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory of the embedded deployment")
+	addNeo4jFlags(fl, &f.neo4j)
+	fl.BoolVar(&f.showCypher, "show-cypher", false, "with --neo4j-uri: print the Cypher statements the investigation ran (to standard error), ready for Neo4j Browser")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON")
 	fl.StringVar(&f.format, "format", "table", "output: table, dot (Graphviz source), svg or png (rendered with Graphviz; need --out)")
 	fl.StringVar(&f.out, "out", "", "write the output to this file instead of standard output")
@@ -41,6 +51,9 @@ func (f *investigateFlags) register(cmd *cobra.Command) {
 
 // check validates the output flags before anything is opened.
 func (f *investigateFlags) check() error {
+	if f.showCypher && f.neo4j.uri == "" {
+		return usagef("--show-cypher needs --neo4j-uri (the embedded graph runs no Cypher)")
+	}
 	switch f.format {
 	case "table", "dot":
 	case investigate.FormatSVG, investigate.FormatPNG:
@@ -288,7 +301,19 @@ func (m *Main) withInvestigator(ctx context.Context, g *globals, f *investigateF
 	if err != nil {
 		return err
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	var tracing atomic.Bool
+	if f.showCypher {
+		var mu sync.Mutex
+		f.neo4j.trace = func(cypher string, params map[string]any) {
+			if !tracing.Load() {
+				return // catching up with the log, not the investigation
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			printCypher(m.Stderr, cypher, params)
+		}
+	}
+	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Neo4j: &f.neo4j})
 	if err != nil {
 		return err
 	}
@@ -296,6 +321,7 @@ func (m *Main) withInvestigator(ctx context.Context, g *globals, f *investigateF
 	if err := e.catchUp(ctx, 0); err != nil {
 		return err
 	}
+	tracing.Store(true)
 	alerts, err := natsalert.Open(ctx, e.js, natsalert.Config{})
 	if err != nil {
 		return err
@@ -520,4 +546,14 @@ func printRing(w io.Writer, r typology.Ring) {
 	if r.Truncated {
 		fmt.Fprintln(w, "(partial: the exploration reached its bound; the ring may be larger)")
 	}
+}
+
+// printCypher writes one statement for Neo4j Browser: its parameters as a
+// :params command, then the statement.
+func printCypher(w io.Writer, cypher string, params map[string]any) {
+	b, err := json.Marshal(params)
+	if err != nil {
+		b = []byte("{}")
+	}
+	fmt.Fprintf(w, ":params %s\n%s;\n\n", b, strings.TrimSpace(cypher))
 }

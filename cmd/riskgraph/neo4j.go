@@ -37,6 +37,9 @@ type neo4jFlags struct {
 	database       string
 	graph          string
 	connectTimeout time.Duration
+	// trace, when set, sees every statement the store sends (not a flag:
+	// --show-cypher sets it).
+	trace func(cypher string, params map[string]any)
 }
 
 // addNeo4jFlags registers the connection flags on fs.
@@ -68,7 +71,7 @@ func (f *neo4jFlags) config() (neo4j.Config, error) {
 	}
 	cfg := neo4j.Config{
 		URI: f.uri, User: f.user, Password: password, Database: f.database, Graph: f.graph,
-		ConnectTimeout: f.connectTimeout,
+		ConnectTimeout: f.connectTimeout, Trace: f.trace,
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{fmt.Errorf("--neo4j-*: %w", err)}

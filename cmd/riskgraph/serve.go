@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"regexp"
 	"sync/atomic"
@@ -46,6 +47,8 @@ type serveFlags struct {
 	profile    string
 	acceptRisk bool
 	actor      string
+	pprof      bool
+	durable    bool
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -84,6 +87,8 @@ riskgraph.v1.alert.<typology>).`,
 	fl.DurationVar(&f.modelPoll, "model-poll", 2*time.Second, "how often the data dir's model registry is checked for a promotion, rollback or shadow change")
 	addNATSFlags(fl, &f.nats)
 	addNeo4jFlags(fl, &f.neo4j)
+	fl.BoolVar(&f.durable, "durable-reply", true, "reply only once the authorized transaction is fsynced in the log (false: reply first and append right after — lower latency; a crash can drop the last replies' transactions from the log)")
+	fl.BoolVar(&f.pprof, "pprof", false, "serve Go's profiler under /debug/pprof/ on --http-listen (keep that address private)")
 	fl.StringVar(&f.profile, "profile", profileDev, "deployment profile: dev, or production (refuses a log that is memory-backed, has fewer than 3 replicas or does not sync every write)")
 	fl.BoolVar(&f.acceptRisk, "accept-risk", false, "with --profile production: start despite the durability findings (each is written to the audit log)")
 	fl.StringVar(&f.actor, "actor", "", "who runs serve, for the audit log (default $USER)")
@@ -275,6 +280,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	defer batcher.Close()
 	scorer, err := scoring.NewScorer(e.reads, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
 		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
+		RecordAsync: !f.durable,
 		Apply: func(ctx context.Context, t *graph.Transaction) error {
 			if _, err := e.writes.Apply(ctx, graph.Mutation{Txn: t}); err != nil {
 				return err
@@ -346,7 +352,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	httpSrv, httpAddr, err := startHTTP(f.httpListen, metrics.reg, &ready, log)
+	httpSrv, httpAddr, err := startHTTP(f.httpListen, metrics.reg, &ready, f.pprof, log)
 	if err != nil {
 		svc.Stop()
 		return err
@@ -382,8 +388,13 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 }
 
 // startHTTP serves /metrics, /healthz (alive) and /readyz (serving).
-func startHTTP(addr string, reg *prometheus.Registry, ready *atomic.Bool, log *slog.Logger) (*http.Server, string, error) {
+func startHTTP(addr string, reg *prometheus.Registry, ready *atomic.Bool, profiling bool, log *slog.Logger) (*http.Server, string, error) {
 	mux := http.NewServeMux()
+	if profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {

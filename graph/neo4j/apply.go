@@ -168,7 +168,7 @@ func (s *Store) Apply(ctx context.Context, batch ...graph.Mutation) (graph.Appli
 // driver may run it more than once (retries): it sets every arrival number
 // afresh each time.
 func (s *Store) applyIn(ctx context.Context, tx driver.ManagedTransaction, plan applyPlan) (int64, error) {
-	recs, err := run(ctx, tx, s.allocateCall(plan.arrival, plan.seq))
+	recs, err := s.run(ctx, tx, s.allocateCall(plan.arrival, plan.seq))
 	if err != nil {
 		return 0, err
 	}
@@ -183,7 +183,7 @@ func (s *Store) applyIn(ctx context.Context, tx driver.ManagedTransaction, plan 
 				r.(map[string]any)["arrival"] = base + int64(st.first+i) + 1
 			}
 		}
-		recs, err := run(ctx, tx, s.stepCall(st))
+		recs, err := s.run(ctx, tx, s.stepCall(st))
 		if err != nil {
 			return 0, err
 		}

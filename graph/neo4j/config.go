@@ -71,6 +71,11 @@ type Config struct {
 	// (the store is not touched until the whole snapshot checks out).
 	// Default: the system's temporary directory.
 	TempDir string
+
+	// Trace, when set, is called with every statement and its parameters
+	// before it is sent (riskgraph's --show-cypher prints them, so an
+	// analyst can continue in Neo4j Browser). It must not keep params.
+	Trace func(cypher string, params map[string]any)
 }
 
 // Validate reports the first invalid field as an error wrapping

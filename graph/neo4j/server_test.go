@@ -221,3 +221,43 @@ func BenchmarkNeo4jNeighbors(b *testing.B) {
 		}
 	}
 }
+
+// Config.Trace sees every statement sent, with its parameters, and the
+// statements are the package's own (--show-cypher prints them).
+func TestNeo4jTraceSeesStatements(t *testing.T) {
+	cfg := serverConfig(t)
+	var mu sync.Mutex
+	var seen []string
+	cfg.Trace = func(cypher string, params map[string]any) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, cypher)
+	}
+	var b [6]byte
+	crand.Read(b[:])
+	cfg.Graph = "test-trace-" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	s, err := neo4j.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer s.Reset(ctx)
+	if _, err := s.Neighbors(ctx, graph.Ref(graph.KindUser, "nobody"), graph.Query{Limit: 3}, nil); err == nil {
+		t.Error("neighbours of a missing user: no error")
+	}
+	known := map[string]bool{}
+	for _, st := range neo4j.Statements() {
+		known[st.Cypher] = true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("Trace saw no statement")
+	}
+	for _, c := range seen {
+		if !known[c] {
+			t.Errorf("traced a statement that Statements() does not list: %s", c)
+		}
+	}
+}

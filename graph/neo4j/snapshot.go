@@ -398,7 +398,7 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 		return err
 	}
 	_, err = s.write(ctx, "restore", func(tx driver.ManagedTransaction) (int64, error) {
-		_, err := run(ctx, tx, s.restoreMetaCall(hdr))
+		_, err := s.run(ctx, tx, s.restoreMetaCall(hdr))
 		return 0, err
 	})
 	return err
@@ -418,7 +418,7 @@ func (s *Store) load(ctx context.Context, br *bufio.Reader) error {
 			return nil
 		}
 		_, err := s.write(ctx, "restore", func(tx driver.ManagedTransaction) (int64, error) {
-			_, err := run(ctx, tx, s.batchCall(c, *rows))
+			_, err := s.run(ctx, tx, s.batchCall(c, *rows))
 			return 0, err
 		})
 		*rows = (*rows)[:0]

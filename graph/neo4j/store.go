@@ -139,7 +139,7 @@ func (s *Store) Init(ctx context.Context) error {
 	}
 	for _, st := range schemaStatements() {
 		if _, err := s.write(ctx, "init: "+st.name, func(tx driver.ManagedTransaction) (int64, error) {
-			_, err := run(ctx, tx, call{st.c, nil})
+			_, err := s.run(ctx, tx, call{st.c, nil})
 			if createdMeanwhile(err) {
 				return 0, nil // another process's Init won the race
 			}
@@ -149,7 +149,7 @@ func (s *Store) Init(ctx context.Context) error {
 		}
 	}
 	_, err := s.write(ctx, "init: await indexes", func(tx driver.ManagedTransaction) (int64, error) {
-		_, err := run(ctx, tx, awaitCall())
+		_, err := s.run(ctx, tx, awaitCall())
 		return 0, err
 	})
 	return err
@@ -196,7 +196,7 @@ func (s *Store) reset(ctx context.Context) error {
 	for _, c := range stmts {
 		for {
 			n, err := s.write(ctx, "reset", func(tx driver.ManagedTransaction) (int64, error) {
-				recs, err := run(ctx, tx, s.resetCall(c))
+				recs, err := s.run(ctx, tx, s.resetCall(c))
 				if err != nil {
 					return 0, err
 				}
@@ -245,8 +245,12 @@ type call struct {
 }
 
 // run sends one statement inside a transaction and collects its records.
-// It is the only place a statement reaches the driver.
-func run(ctx context.Context, tx driver.ManagedTransaction, c call) ([]*driver.Record, error) {
+// It is the only place a statement reaches the driver (and Config.Trace
+// sees each one).
+func (s *Store) run(ctx context.Context, tx driver.ManagedTransaction, c call) ([]*driver.Record, error) {
+	if s.cfg.Trace != nil {
+		s.cfg.Trace(string(c.c), c.params)
+	}
 	res, err := tx.Run(ctx, string(c.c), c.params)
 	if err != nil {
 		return nil, err
@@ -279,7 +283,7 @@ func (s *Store) readIn(ctx context.Context, c call) ([]*driver.Record, error) {
 	sess := s.session(ctx, driver.AccessModeRead)
 	defer sess.Close(context.WithoutCancel(ctx))
 	return driver.ExecuteRead(ctx, sess, func(tx driver.ManagedTransaction) ([]*driver.Record, error) {
-		return run(ctx, tx, c)
+		return s.run(ctx, tx, c)
 	})
 }
 
