@@ -279,7 +279,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	defer batcher.Close()
 	scorer, err := scoring.NewScorer(e.reads, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
-		Record: func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
+		Record:      func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
 		RecordAsync: !f.durable,
 		Apply: func(ctx context.Context, t *graph.Transaction) error {
 			if _, err := e.writes.Apply(ctx, graph.Mutation{Txn: t}); err != nil {
