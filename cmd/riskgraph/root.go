@@ -54,6 +54,7 @@ Start with:
 		m.investigateCommand(g),
 		m.caseCommand(g),
 		m.typologyCommand(g),
+		m.trainCommand(g), m.evalCommand(g), m.exportBatchesCommand(g),
 	)
 	return root
 }
