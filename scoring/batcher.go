@@ -36,7 +36,10 @@ type BatcherConfig struct {
 	// MaxBatch is the most rows scored in one forward (default 64).
 	MaxBatch int
 	// Window is how long a worker holding one request waits for more to
-	// join its batch (default 200µs): latency traded for throughput.
+	// join its batch: latency traded for throughput. The default, 0, waits
+	// for nothing: a worker scores what is queued when it gets to it, so
+	// batches grow by themselves exactly when load makes requests queue
+	// (while both workers are busy), and a lone request pays no wait.
 	Window time.Duration
 	// Workers run forwards in parallel (default GOMAXPROCS).
 	Workers int
@@ -64,9 +67,6 @@ func (c BatcherConfig) Validate() error {
 func (c BatcherConfig) withDefaults() BatcherConfig {
 	if c.MaxBatch == 0 {
 		c.MaxBatch = 64
-	}
-	if c.Window == 0 {
-		c.Window = 200 * time.Microsecond
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
@@ -185,19 +185,30 @@ func (b *Batcher) work() {
 			b.drain()
 			return
 		}
-		// Gather: take what is queued at once, then wait up to Window for
-		// more while the batch is not full.
-		timer.Reset(b.cfg.Window)
-	gather:
+		// Gather: take what is queued at once, then (with a Window) wait
+		// for more while the batch is not full.
+	queued:
 		for len(batch) < b.cfg.MaxBatch {
 			select {
 			case r := <-b.reqs:
 				batch = append(batch, r)
-			case <-timer.C:
-				break gather
+			default:
+				break queued
 			}
 		}
-		timer.Stop()
+		if b.cfg.Window > 0 && len(batch) < b.cfg.MaxBatch {
+			timer.Reset(b.cfg.Window)
+		gather:
+			for len(batch) < b.cfg.MaxBatch {
+				select {
+				case r := <-b.reqs:
+					batch = append(batch, r)
+				case <-timer.C:
+					break gather
+				}
+			}
+			timer.Stop()
+		}
 		out = b.forward(batch, &buf, out)
 	}
 }
