@@ -146,8 +146,11 @@ func (e *Encoder) Config() Config { return e.cfg }
 func (e *Encoder) Reset() {
 	clear(e.txIdx)
 	clear(e.entIdx)
-	for _, c := range e.chunks {
-		clear(c) // drop the references to strings and attribute maps
+	// Drop the references to strings and attribute maps, in the entries
+	// used only: a request touches a few dozen of the chunks' thousands.
+	for i := 0; i < int(e.ntx); i += chunkSize {
+		c := e.chunks[i/chunkSize]
+		clear(c[:min(chunkSize, int(e.ntx)-i)])
 	}
 	e.ntx = 0
 	e.ents = e.ents[:0]

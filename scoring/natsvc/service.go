@@ -48,6 +48,13 @@ type Service struct {
 	stopOnce sync.Once
 	stopErr  error
 
+	// jobs hands admitted requests to idle workers: a worker outlives its
+	// request (until idle for workerIdle), so the stack a request grew —
+	// sampling and the model run deep — is reused rather than grown again
+	// on a fresh goroutine for every request.
+	jobs chan job
+	quit chan struct{}
+
 	counts [numOutcomes]atomic.Uint64
 }
 
@@ -75,6 +82,8 @@ func Start(nc *nats.Conn, a Authorizer, cfg Config) (*Service, error) {
 		log:  cfg.Logger.With("service", cfg.Name, "subject", cfg.Subject),
 		now:  cfg.Now,
 		maxQ: int64(cfg.MaxInFlight),
+		jobs: make(chan job),
+		quit: make(chan struct{}),
 	}
 	ms, err := micro.AddService(nc, micro.Config{
 		Name:         cfg.Name,
@@ -135,6 +144,7 @@ func (s *Service) Stop() error {
 		s.stopping = true
 		s.mu.Unlock()
 		s.wg.Wait()
+		close(s.quit)
 		if err != nil {
 			s.stopErr = fmt.Errorf("natsvc: stop: %w", err)
 		}
@@ -166,7 +176,41 @@ func (s *Service) handle(req micro.Request) {
 		s.respondError(reply, outcomeUnavailable, "overloaded: too many requests in flight")
 		return
 	}
-	go s.serve(reply, req.Data(), start, received)
+	j := job{reply: reply, body: req.Data(), start: start, received: received}
+	select {
+	case s.jobs <- j: // an idle worker took it
+	default:
+		go s.work(j)
+	}
+}
+
+// job is one admitted request.
+type job struct {
+	reply           string
+	body            []byte
+	start, received time.Time
+}
+
+// workerIdle is how long a worker waits for its next request before it
+// exits.
+const workerIdle = 30 * time.Second
+
+// work serves j, then further requests, until idle for workerIdle or the
+// service stops.
+func (s *Service) work(j job) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		s.serve(j.reply, j.body, j.start, j.received)
+		idle.Reset(workerIdle)
+		select {
+		case j = <-s.jobs:
+		case <-idle.C:
+			return
+		case <-s.quit:
+			return
+		}
+	}
 }
 
 type admission uint8
