@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -62,6 +63,9 @@ func parseSafetensors(ra io.ReaderAt, size int64, where string, m *Manifest) ([]
 		return nil, fmt.Errorf("%s: %d bytes, shorter than the 8-byte header length: %w", where, size, ErrTruncated)
 	}
 	if _, err := ra.ReadAt(lenBuf[:], 0); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%w: %w", err, ErrTruncated)
+		}
 		return nil, fmt.Errorf("%s: header length: %w", where, err)
 	}
 	n := binary.LittleEndian.Uint64(lenBuf[:])
@@ -71,8 +75,14 @@ func parseSafetensors(ra io.ReaderAt, size int64, where string, m *Manifest) ([]
 	if int64(n) > size-8 {
 		return nil, fmt.Errorf("%s: header of %d bytes at offset 8, file has %d bytes: %w", where, n, size, ErrTruncated)
 	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s: header of 0 bytes: want a JSON object: %w", where, ErrHeader)
+	}
 	header := make([]byte, n)
 	if _, err := ra.ReadAt(header, 8); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%w: %w", err, ErrTruncated)
+		}
 		return nil, fmt.Errorf("%s: header: %w", where, err)
 	}
 	dataStart := 8 + int64(n)
