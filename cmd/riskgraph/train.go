@@ -48,10 +48,10 @@ func (f *dataFlags) register(fl *pflag.FlagSet, training bool) {
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory of the embedded deployment (its graph store)")
 	fl.StringVar(&f.dataset, "dataset", "", "labelled-graph folder: nodes.csv[.gz] and edges_<relation>.csv[.gz]")
 	fl.StringVar(&f.splitFile, "split", "", "id,split CSV assigning rows to train, val and test")
-	fl.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the row order, the neighbour samples, the bootstrap")
 	if !training {
 		return
 	}
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the row order, the neighbour samples, the bootstrap")
 	fl.BoolVar(&f.randomSplit, "random-split", false, "split the labelled rows at random, stratified by class (default: by time for --data-dir, the split column for --dataset)")
 	fl.Float64Var(&f.valFraction, "val-fraction", 0.2, "share validated: of the time range (temporal split) or of the rows (--random-split)")
 	fl.Float64Var(&f.testFraction, "test-fraction", 0.2, "share tested, after the validation period")
