@@ -56,8 +56,8 @@ func peakHeap() (stop func() uint64) {
 // the embedded store and runs the whole retraining job on them (temporal
 // 60/20/20 split, 10 negatives per positive, 5 epochs): it reports the
 // job's seconds, the training loop's throughput in training targets per
-// second per core (epochs × rows / seconds of the loop / GOMAXPROCS), and
-// the peak heap in use, store included.
+// second per core (epochs × rows / seconds of the loop / GOMAXPROCS), the
+// peak heap in use, store included, and the store's own heap.
 func BenchmarkTrainStore(b *testing.B) {
 	ctx := context.Background()
 	users := max(*benchTxns*100/(30*84), 50) // about 0.84 rows per user-day
@@ -97,6 +97,10 @@ func BenchmarkTrainStore(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		storeHeap := ms.HeapInuse
 		b.StartTimer()
 		start := time.Now()
 		var fitSeconds float64
@@ -114,6 +118,7 @@ func BenchmarkTrainStore(b *testing.B) {
 		b.ReportMetric(job, "job-s")
 		b.ReportMetric(float64(rows*epochs)/fitSeconds/float64(runtime.GOMAXPROCS(0)), "targets/s/core")
 		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(storeHeap)/(1<<20), "store-heap-MiB")
 		b.Logf("%d txns: train %d (%d+), val %d, test %d; job %.1fs, loop %.1fs; test AUC %.4f AP %.4f",
 			sum.Txns, r.Counts.Train, r.Counts.TrainPos, r.Counts.Val, r.Counts.TestAll, job, fitSeconds, r.Test.Summary.AUC.Value, r.Test.Summary.AP.Value)
 	}

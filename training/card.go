@@ -103,10 +103,14 @@ func (r *Result) Write(dir string, format artefact.Format, source string, create
 	if err := os.WriteFile(filepath.Join(dir, CardMD), []byte(c.markdown()), 0o644); err != nil {
 		return nil, fmt.Errorf("training: model card: %w", err)
 	}
-	if err := plotCurve(filepath.Join(dir, ROCPlot), "ROC, test split", "false-positive rate", "true-positive rate", r.Test.ROC, true); err != nil {
+	s := r.Test.Summary
+	rate := float64(s.Positives) / float64(max(s.Rows, 1)) // PR's chance level
+	if err := plotCurve(filepath.Join(dir, ROCPlot), fmt.Sprintf("ROC, test split (AUC %.3f)", s.AUC.Value), "false-positive rate", "true-positive rate", r.Test.ROC,
+		plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}); err != nil {
 		return nil, err
 	}
-	if err := plotCurve(filepath.Join(dir, PRPlot), "Precision–recall, test split", "recall", "precision", r.Test.PR, false); err != nil {
+	if err := plotCurve(filepath.Join(dir, PRPlot), fmt.Sprintf("Precision–recall, test split (AP %.3f)", s.AP.Value), "recall", "precision", r.Test.PR,
+		plotter.XYs{{X: 0, Y: rate}, {X: 1, Y: rate}}); err != nil {
 		return nil, err
 	}
 	a, err := artefact.Load(dir)
@@ -151,8 +155,9 @@ func num(x float64) string {
 	return fmt.Sprintf("%.4f", x)
 }
 
-// plotCurve draws pts as a PNG at path; diagonal adds the chance line.
-func plotCurve(path, title, x, y string, pts []eval.Point, diagonal bool) error {
+// plotCurve draws pts as a PNG at path, with chance, the curve of a
+// random ranking, dashed.
+func plotCurve(path, title, x, y string, pts []eval.Point, chance plotter.XYs) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = x, y
@@ -170,14 +175,12 @@ func plotCurve(path, title, x, y string, pts []eval.Point, diagonal bool) error 
 		return fmt.Errorf("training: plot %s: %w", path, err)
 	}
 	p.Add(line)
-	if diagonal {
-		chance, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
-		if err != nil {
-			return fmt.Errorf("training: plot %s: %w", path, err)
-		}
-		chance.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
-		p.Add(chance)
+	ref, err := plotter.NewLine(chance)
+	if err != nil {
+		return fmt.Errorf("training: plot %s: %w", path, err)
 	}
+	ref.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(ref)
 	p.Add(plotter.NewGrid())
 	if err := p.Save(5*vg.Inch, 5*vg.Inch, path); err != nil {
 		return fmt.Errorf("training: plot %s: %w", path, err)
