@@ -60,3 +60,17 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// ExtraTypologyCounts is the FeatureSpec.Extra key of a model whose
+// typology_hits_log column was fed by a typology counter in training (its
+// value names the counter, e.g. "typology.Engine/v1"). Serving,
+// evaluation and replays must feed the same counter; a model without the
+// key saw 0 in that column and must get 0.
+const ExtraTypologyCounts = "typology_counts"
+
+// TypologyCounts returns the counter a manifest's feature spec records
+// ("" when the model was trained without one).
+func TypologyCounts(extra map[string]any) string {
+	v, _ := extra[ExtraTypologyCounts].(string)
+	return v
+}

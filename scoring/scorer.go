@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riskgraph/riskgraph/feature"
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/rules"
@@ -59,6 +60,11 @@ type ScorerConfig struct {
 	// HitsByTypology over the account, counterparty and user): the rules'
 	// typology facts and the decision's typology tags. nil: none.
 	Typologies func(txn *graph.Transaction) map[string]int
+	// TypologyCounter feeds the typology_hits_log feature of models
+	// trained with typology counts (feature.ExtraTypologyCounts in their
+	// manifest); SetModel refuses such a model without one. Models trained
+	// without counts get 0 in that column, as in training.
+	TypologyCounter feature.TypologyCounter
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -136,8 +142,10 @@ func (s *Scorer) SetModel(m Model, mf artefact.Manifest) error {
 	if mf.Target != graph.KindTransaction.String() {
 		return fmt.Errorf("%w: model %s scores %s, not transactions", ErrConfig, mf.ModelID(), mf.Target)
 	}
-	spec := mf.Features
-	cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: s.cfg.Seed, Spec: &spec}
+	cfg, err := s.samplingConfig(mf)
+	if err != nil {
+		return err
+	}
 	probe, err := sampling.New(s.g, cfg)
 	if err != nil {
 		return fmt.Errorf("%w: model %s: %w", ErrConfig, mf.ModelID(), err)
@@ -157,6 +165,20 @@ func (s *Scorer) SetModel(m Model, mf artefact.Manifest) error {
 	s.batcher.SetModel(m)
 	s.model.Store(in)
 	return nil
+}
+
+// samplingConfig is the sampler configuration that reproduces what model
+// mf saw in training.
+func (s *Scorer) samplingConfig(mf artefact.Manifest) (sampling.Config, error) {
+	spec := mf.Features
+	cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: s.cfg.Seed, Spec: &spec}
+	if c := feature.TypologyCounts(mf.Features.Extra); c != "" {
+		if s.cfg.TypologyCounter == nil {
+			return cfg, fmt.Errorf("%w: model %s was trained with typology counts (%s) and this scorer has no typology counter", ErrConfig, mf.ModelID(), c)
+		}
+		cfg.Typology = s.cfg.TypologyCounter
+	}
+	return cfg, nil
 }
 
 // ScorerStats are counters since the Scorer was made.

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/riskgraph/riskgraph/feature"
 	"github.com/riskgraph/riskgraph/gnn"
+	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/gnn/defaultmodel"
 	"github.com/riskgraph/riskgraph/graph"
 	"github.com/riskgraph/riskgraph/graph/mem"
@@ -56,6 +59,8 @@ type env struct {
 	recs   atomic.Int64
 	recErr atomic.Bool
 	last   graph.Transaction
+	g      *mem.Store
+	rules  *rules.Set
 }
 
 func newEnv(t *testing.T, m scoring.Model) *env {
@@ -101,7 +106,7 @@ func newEnv(t *testing.T, m scoring.Model) *env {
 	if err := s.SetModel(m, a.Manifest); err != nil {
 		t.Fatal(err)
 	}
-	e.s, e.b = s, b
+	e.s, e.b, e.g, e.rules = s, b, g, rs
 	return e
 }
 
@@ -366,4 +371,55 @@ func waitUntil(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not reached in 10 s")
+}
+
+// countAll is a typology counter that says every entity took part in n
+// detections.
+type countAll int
+
+func (c countAll) TypologyHits(context.Context, graph.NodeRef, time.Time) (int, error) {
+	return int(c), nil
+}
+
+// A model trained with typology counts gets them in serving (it scores
+// differently with and without detections), and is refused without a
+// counter; a model trained without counts ignores the counter.
+func TestTypologyCountsFeedTheModel(t *testing.T) {
+	a, err := defaultmodel.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := gnn.New(a.Manifest, a.Tensors)
+	withCounts := a.Manifest
+	withCounts.Features.Extra = maps.Clone(a.Manifest.Features.Extra)
+	withCounts.Features.Extra[feature.ExtraTypologyCounts] = "test-counter"
+	score := func(counter feature.TypologyCounter, mf artefact.Manifest) (float64, error) {
+		e := newEnv(t, m)
+		b, _ := scoring.NewBatcher(nil, scoring.BatcherConfig{})
+		defer b.Close()
+		s, err := scoring.NewScorer(e.g, scoring.Fixed{Set: e.rules}, b, scoring.ScorerConfig{TypologyCounter: counter, Deadline: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetModel(m, mf); err != nil {
+			return 0, err
+		}
+		d, err := s.Authorize(context.Background(), e.next("typo-1", 40, ""))
+		return d.Score, err
+	}
+	if _, err := score(nil, withCounts); !errors.Is(err, scoring.ErrConfig) {
+		t.Fatalf("model with typology counts, no counter: %v, want ErrConfig", err)
+	}
+	zero, err := score(countAll(0), withCounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, _ := score(countAll(50), withCounts)
+	if zero == many {
+		t.Errorf("typology counts did not reach the model: score %v with 0 and with 50 detections", zero)
+	}
+	plain, _ := score(countAll(50), a.Manifest)
+	if plain != zero {
+		t.Errorf("a model trained without counts scored %v with a counter, %v without", plain, zero)
+	}
 }

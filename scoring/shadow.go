@@ -51,8 +51,11 @@ const shadowQueue = 1024
 func (s *Scorer) SetShadow(m Model, mf artefact.Manifest, record func(ShadowScore)) error {
 	var sh *shadow
 	if m != nil {
-		spec := mf.Features
-		sm, err := sampling.New(s.g, sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: s.cfg.Seed, Spec: &spec})
+		cfg, err := s.samplingConfig(mf)
+		if err != nil {
+			return err
+		}
+		sm, err := sampling.New(s.g, cfg)
 		if err != nil {
 			return fmt.Errorf("%w: shadow model %s: %w", ErrConfig, mf.ModelID(), err)
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/riskgraph/riskgraph/graph"
@@ -27,9 +28,25 @@ func Warm(ctx context.Context, g Graph, e *Engine) ([]Alert, error) {
 	if err != nil {
 		return nil, fmt.Errorf("typology: warm: %w", err)
 	}
-	from := last - e.lookback
+	return replay(ctx, g, e, last-e.lookback)
+}
+
+// Replay feeds every transfer in g to e, in time order: an Engine whose
+// Hits(ref, before) are then the as-of counts a model trained on g's
+// history sees (hits older than the Engine's HitRetention before g's last
+// transfer are forgotten; give it a retention covering the history). It
+// returns the alerts raised.
+func Replay(ctx context.Context, g Graph, e *Engine) ([]Alert, error) {
+	if !e.any {
+		return nil, nil
+	}
+	return replay(ctx, g, e, math.MinInt64)
+}
+
+// replay observes g's transfers from time from on, in time order.
+func replay(ctx context.Context, g Graph, e *Engine, from int64) ([]Alert, error) {
 	var ids []string
-	err = g.Nodes(ctx, graph.KindTransaction, func(n graph.Node) bool {
+	err := g.Nodes(ctx, graph.KindTransaction, func(n graph.Node) bool {
 		if n.First.UnixNano() >= from {
 			ids = append(ids, n.Ref.ID)
 		}
