@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -186,6 +187,15 @@ func NewDataset(ctx context.Context, g Graph, cfg DatasetConfig) (*Dataset, erro
 	}
 	if d.Spec, err = d.stats(ctx); err != nil {
 		return nil, err
+	}
+	if d.cfg.Sampling.Typology != nil {
+		// The typology column carries detections: serving must feed the
+		// same counter (feature.ExtraTypologyCounts).
+		d.Spec.Extra = maps.Clone(d.Spec.Extra)
+		if d.Spec.Extra == nil {
+			d.Spec.Extra = map[string]any{}
+		}
+		d.Spec.Extra[feature.ExtraTypologyCounts] = TypologyCounter
 	}
 	return d, nil
 }

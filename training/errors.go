@@ -16,3 +16,8 @@ var (
 	// (another target, other relations or features).
 	ErrModel = errors.New("training: model does not fit the data")
 )
+
+// TypologyCounter is the value of feature.ExtraTypologyCounts in the
+// manifest of a model trained with a typology counter (a typology.Engine
+// replayed over the training history, as riskgraph train builds it).
+const TypologyCounter = "typology.Engine/v1"

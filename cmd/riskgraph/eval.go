@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/riskgraph/riskgraph/feature"
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/training"
 )
@@ -71,8 +72,12 @@ func (m *Main) runEval(ctx context.Context, g *globals, f *evalFlags) error {
 	if in.folder != nil {
 		e, err = training.EvalFolder(ctx, in.folder, a.Manifest, a.Tensors, in.split, which)
 	} else {
+		var counter feature.TypologyCounter
+		if counter, err = typologyCounterFor(ctx, in.store, a.Manifest); err != nil {
+			return err
+		}
 		e, err = training.EvalStore(ctx, in.store, a.Manifest, a.Tensors,
-			training.StoreEvalConfig{Assign: in.split.Assign, FileSHA256: in.split.FileSHA256}, which)
+			training.StoreEvalConfig{Assign: in.split.Assign, FileSHA256: in.split.FileSHA256, Typology: counter}, which)
 	}
 	if err != nil {
 		return trainError(err)

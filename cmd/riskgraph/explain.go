@@ -111,6 +111,11 @@ func (m *Main) runExplain(ctx context.Context, g *globals, f *explainFlags, txnI
 		// As the scorer samples: the transaction as it arrived, its
 		// neighbourhood strictly before its time.
 		cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Spec: &mf.Features}
+		// A model trained with typology counts sees the detections known
+		// before the transaction, replayed over the history.
+		if cfg.Typology, err = typologyCounterFor(ctx, e.store, mf); err != nil {
+			return err
+		}
 		s, err := sampling.New(e.store, cfg)
 		if err != nil {
 			return err

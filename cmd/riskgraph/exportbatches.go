@@ -70,7 +70,7 @@ func (m *Main) runExportBatches(ctx context.Context, g *globals, f *exportFlags)
 			return trainError(err)
 		}
 	} else {
-		dc, err := f.data.datasetConfig(in)
+		dc, err := f.data.datasetConfig(ctx, in)
 		if err != nil {
 			return err
 		}

@@ -94,6 +94,9 @@ func (m *Main) runScore(ctx context.Context, g *globals, f *scoreFlags) error {
 		return err
 	}
 	cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: f.seed, Spec: &mf.Features}
+	if cfg.Typology, err = typologyCounterFor(ctx, e.store, mf); err != nil {
+		return err
+	}
 	s, err := sampling.New(e.store, cfg)
 	if err != nil {
 		return err

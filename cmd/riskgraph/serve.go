@@ -288,7 +288,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 			feed.observe(t)
 			return nil
 		},
-		Typologies: feed.hits})
+		Typologies: feed.hits, TypologyCounter: eng})
 	if err != nil {
 		return err
 	}

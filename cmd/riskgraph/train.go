@@ -42,6 +42,9 @@ type dataFlags struct {
 	noStruct   bool
 	transform  string
 	maxCycle   int
+	// typology feeds the typology_hits_log feature from detections
+	// replayed over the history (--data-dir).
+	typology bool
 }
 
 func (f *dataFlags) register(fl *pflag.FlagSet, training bool) {
@@ -57,6 +60,7 @@ func (f *dataFlags) register(fl *pflag.FlagSet, training bool) {
 	fl.Float64Var(&f.testFraction, "test-fraction", 0.2, "share tested, after the validation period")
 	fl.StringVar(&f.target, "target", "transaction", "--data-dir: what to score, transaction or account (accounts with an entity label)")
 	fl.IntVar(&f.negPerPos, "neg-per-pos", -1, "--data-dir: keep at most this many legit training rows per positive (-1: 10 for transactions, all for accounts; 0: all)")
+	fl.BoolVar(&f.typology, "typology-features", true, "--data-dir: feed the typology_hits_log feature with the typology detections replayed over the history (as known before each example); serve feeds its live detections to such a model")
 	fl.IntVar(&f.statsRows, "stats-rows", 50000, "--data-dir: training rows sampled for the normalisation statistics (0: all)")
 	fl.StringVar(&f.relations, "relations", "", "--dataset: comma-separated edge relations to use (default: all edge files)")
 	fl.StringVar(&f.directions, "directions", "both", "--dataset: both (each relation and its reverse), out, or undirected")
@@ -155,7 +159,7 @@ func (f *dataFlags) folderSplit(in *input) training.SplitConfig {
 	return training.SplitConfig{Kind: training.SplitColumn}
 }
 
-func (f *dataFlags) datasetConfig(in *input) (training.DatasetConfig, error) {
+func (f *dataFlags) datasetConfig(ctx context.Context, in *input) (training.DatasetConfig, error) {
 	var target graph.Kind
 	switch f.target {
 	case "transaction":
@@ -176,6 +180,13 @@ func (f *dataFlags) datasetConfig(in *input) (training.DatasetConfig, error) {
 		NegPerPos: neg, StatsRows: f.statsRows, Seed: f.seed, Random: f.randomSplit}
 	if in.split.Kind == training.SplitFile {
 		c.Assign = in.split.Assign
+	}
+	if f.typology {
+		e, err := replayTypology(ctx, in.store)
+		if err != nil {
+			return c, err
+		}
+		c.Sampling.Typology = e
 	}
 	if err := c.Validate(); err != nil {
 		return c, usageError{err}
@@ -333,7 +344,7 @@ func (m *Main) runTrain(ctx context.Context, g *globals, f *trainFlags) error {
 			return trainError(err)
 		}
 	} else {
-		dc, err := f.data.datasetConfig(in)
+		dc, err := f.data.datasetConfig(ctx, in)
 		if err != nil {
 			return err
 		}

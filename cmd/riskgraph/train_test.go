@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riskgraph/riskgraph/feature"
+	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/training"
 )
 
@@ -126,6 +128,15 @@ func TestTrainEvalDataDir(t *testing.T) {
 	t.Logf("%s: counts %+v, test AUC %.4f AP %.4f", trained.Split, *trained.Counts, trained.Test.AUC.Value, trained.Test.AP.Value)
 	if !strings.HasPrefix(trained.Split, "temporal cut=") || trained.Counts.TestPos == 0 {
 		t.Fatalf("split %q, counts %+v", trained.Split, trained.Counts)
+	}
+	// The model was trained with typology counts replayed over the
+	// history, and says so: eval (and serve, explain) feed the same.
+	a, err := artefact.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := feature.TypologyCounts(a.Manifest.Features.Extra); got != training.TypologyCounter {
+		t.Errorf("manifest typology counter %q, want %q", got, training.TypologyCounter)
 	}
 	out, _ = mustRun(t, "eval", "--model", model, "--data-dir", dataDir, "--json")
 	if evaluated := metricsOf(t, out); evaluated.Test != trained.Test {
