@@ -45,7 +45,7 @@ func (l *lockedBuffer) Bytes() []byte {
 // made into a case and exported, all with debug logging; then every byte
 // the product wrote — logs, CLI output, metrics, every file of the data dir
 // (JetStream log, snapshot, registry, audit log), the reports — is scanned
-// for a Luhn-valid 12–19 digit run.
+// for any of the card numbers that went in.
 func TestNoPANInAnyArtefact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run; skipped with -short")
@@ -156,8 +156,26 @@ func TestNoPANInAnyArtefact(t *testing.T) {
 	}
 	key = bytes.TrimSpace(key)
 	keyForms := [][]byte{key, []byte(hex.EncodeToString(key)), []byte(base64.StdEncoding.EncodeToString(key))}
+	// A leak is one of the card numbers that went in. (A generic Luhn scan
+	// of binary JetStream blocks finds chance digit runs: 1 in 10 passes.)
+	fed := map[string]bool{pan: true}
+	for _, p := range pans {
+		fed[p] = true
+	}
+	leaked := func(b []byte) []string {
+		var out []string
+		for _, m := range digitRun.FindAllSubmatch(b, -1) {
+			if fed[string(m[1])] {
+				out = append(out, string(m[1]))
+			}
+		}
+		return out
+	}
+	if len(leaked(raw)) < len(pans) {
+		t.Fatal("the scan does not find the input's own card numbers")
+	}
 	for i, o := range outputs {
-		if found := pansIn([]byte(o)); len(found) > 0 {
+		if found := leaked([]byte(o)); len(found) > 0 {
 			t.Errorf("output %d holds card numbers %v: %.300s", i, found, o)
 		}
 		for _, k := range keyForms {
@@ -176,7 +194,7 @@ func TestNoPANInAnyArtefact(t *testing.T) {
 			return err
 		}
 		scanned++
-		if found := pansIn(b); len(found) > 0 {
+		if found := leaked(b); len(found) > 0 {
 			t.Errorf("%s holds card numbers %v", strings.TrimPrefix(path, dir), found)
 		}
 		return nil
