@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -49,6 +50,14 @@ func NewMain() *Main {
 
 // Run parses args and runs the command they name.
 func (m *Main) Run(ctx context.Context, args []string) error {
+	// Progress bars, the CLI's messages and the loggers of background
+	// goroutines (the log consumer, the NATS server) share standard error:
+	// one lock orders their writes.
+	if _, ok := m.Stderr.(*syncWriter); !ok {
+		mm := *m
+		mm.Stderr = &syncWriter{w: m.Stderr}
+		m = &mm
+	}
 	root := m.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(m.Stdin)
@@ -89,10 +98,25 @@ func (m *Main) exitCode(err error) int {
 var errRejected = errors.New("input rows were rejected")
 
 func isTerminal(w io.Writer) bool {
+	if sw, ok := w.(*syncWriter); ok {
+		w = sw.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
