@@ -44,6 +44,10 @@ type Engine struct {
 	// times), so that a transfer observed twice — the authorization path
 	// and the log's consumer both hand it over — counts once.
 	seen map[string]int64
+	// counted holds (alert id, member) pairs already counted in hits, with
+	// their times: an alert raised here and also recorded from the alert
+	// log (a restarted serve restores its hits) counts once.
+	counted map[countKey]int64
 
 	// Scratch space reused across calls.
 	peers []peerIdx
@@ -174,6 +178,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		open:     make(map[epKey]*episode),
 		hits:     make(map[graph.NodeRef][]hitRec),
 		seen:     make(map[string]int64),
+		counted:  make(map[countKey]int64),
 	}
 	for i, n := range transferNames {
 		e.on[i] = cfg.enabled(n)
@@ -301,6 +306,11 @@ func (e *Engine) sweep() {
 			delete(e.seen, id)
 		}
 	}
+	for k, t := range e.counted {
+		if t < e.clock-int64(e.cfg.HitRetention) {
+			delete(e.counted, k)
+		}
+	}
 	e.pruneHits()
 	e.sweepAt = e.clock + max(e.lookback/2, int64(time.Minute))
 }
@@ -377,7 +387,7 @@ func (e *Engine) Record(alerts ...Alert) {
 	for i := range alerts {
 		at, typ := alerts[i].At.UnixNano(), typologyIndex(alerts[i].Typology)
 		for _, m := range alerts[i].Members {
-			e.hit(m, at, typ)
+			e.hitOnce(alerts[i].ID, m, at, typ)
 		}
 	}
 }
@@ -397,6 +407,25 @@ func typologyIndex(name string) uint8 {
 		}
 	}
 	return uint8(len(Names()))
+}
+
+// countKey is one member of one alert.
+type countKey struct {
+	alert string
+	ref   graph.NodeRef
+}
+
+// hitOnce counts ref's part in alert id (of typology typ, at t) unless it
+// is counted already. An empty id is always counted.
+func (e *Engine) hitOnce(id string, ref graph.NodeRef, t int64, typ uint8) {
+	if id != "" {
+		k := countKey{id, ref}
+		if _, dup := e.counted[k]; dup {
+			return
+		}
+		e.counted[k] = t
+	}
+	e.hit(ref, t, typ)
 }
 
 // hit records that ref joined an alert of typology typ at t.

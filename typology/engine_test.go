@@ -255,3 +255,36 @@ func TestObserveIsIdempotentByID(t *testing.T) {
 		t.Errorf("hits %d once, %d twice", h1, h2)
 	}
 }
+
+// Alerts recorded from the alert log (a restarted serve restores its hits)
+// and the same alerts raised again by observing their transfers count once.
+func TestRecordedAndRaisedAlertsCountOnce(t *testing.T) {
+	t0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	var txns []*graph.Transaction
+	for i := range 40 {
+		txns = append(txns, &graph.Transaction{ID: fmt.Sprintf("c%d", i), Time: t0.Add(time.Duration(i) * time.Minute), Amount: 900,
+			Account: fmt.Sprintf("s%d", i), Counterparty: "hub"})
+	}
+	first, _ := typology.NewEngine(typology.Config{})
+	var raised []typology.Alert
+	for _, tx := range txns {
+		raised = append(raised, first.Observe(tx)...)
+	}
+	if len(raised) == 0 {
+		t.Fatal("no alert raised")
+	}
+	hub := graph.Ref(graph.KindAccount, "hub")
+	after := t0.Add(2 * time.Hour)
+	restarted, _ := typology.NewEngine(typology.Config{})
+	restarted.Record(raised...)
+	restored := restarted.Hits(hub, after)
+	if restored == 0 {
+		t.Fatal("recorded alerts gave the hub no hits")
+	}
+	for _, tx := range txns {
+		restarted.Observe(tx)
+	}
+	if got := restarted.Hits(hub, after); got != restored {
+		t.Errorf("hub hits %d after re-raising the recorded alerts, want %d (counted once)", got, restored)
+	}
+}

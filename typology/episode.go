@@ -112,9 +112,9 @@ func (e *Engine) join(ep *episode, a *account, at int64) {
 	ref := graph.Ref(graph.KindAccount, a.id)
 	ep.alert.Members = append(ep.alert.Members, ref)
 	typ := typologyIndex(ep.alert.Typology)
-	e.hit(ref, at, typ)
+	e.hitOnce(ep.alert.ID, ref, at, typ)
 	if a.user != "" {
-		e.hit(graph.Ref(graph.KindUser, a.user), at, typ)
+		e.hitOnce(ep.alert.ID, graph.Ref(graph.KindUser, a.user), at, typ)
 	}
 }
 

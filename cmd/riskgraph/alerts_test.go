@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riskgraph/riskgraph/scoring"
 	"github.com/riskgraph/riskgraph/typology"
@@ -62,6 +64,70 @@ func TestServeRaisesTypologyAlerts(t *testing.T) {
 	waitFor(t, func() bool {
 		return metricValue(get(t, "http://"+httpAddr+"/metrics"), "riskgraph_typology_alerts_total") >= 1
 	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// After a restart, detections older than the warm-up window still count:
+// serve restores them from the alert log, so a transfer into last
+// month's fan-in hub is still tagged fan_in.
+func TestServeRestoresDetectionsAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run; skipped with -short")
+	}
+	dataDir := t.TempDir()
+	authorize := func(natsURL string, bodies ...string) scoring.Decision {
+		t.Helper()
+		nc, err := nats.Connect(natsURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		var d scoring.Decision
+		for _, body := range bodies {
+			msg, err := nc.Request("riskgraph.v1.authorize", []byte(body), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(msg.Data, &d); err != nil {
+				t.Fatalf("reply %s: %v", msg.Data, err)
+			}
+		}
+		return d
+	}
+	transfer := func(id string, at time.Time, from, to string) string {
+		return fmt.Sprintf(`{"id":%q,"time":%q,"amount":1900,"kind":"transfer","account":%q,"counterparty":%q,"deadline_ms":1000}`,
+			id, at.Format(time.RFC3339), from, to)
+	}
+	t0 := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	natsURL, _, stop := startServe(t, "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0")
+	var fan []string
+	for i := range 12 {
+		fan = append(fan, transfer(fmt.Sprintf("old-%d", i), t0.Add(time.Duration(i)*20*time.Minute), fmt.Sprintf("acc-s%d", i), "acc-hub"))
+	}
+	// Weeks later, unrelated traffic moves the clock past every window.
+	fan = append(fan, transfer("later", t0.Add(60*24*time.Hour), "acc-x", "acc-y"))
+	authorize(natsURL, fan...)
+	waitFor(t, func() bool {
+		nc, _ := nats.Connect(natsURL)
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		s, err := js.Stream(context.Background(), natsalert.DefaultStream)
+		if err != nil {
+			return false
+		}
+		info, _ := s.Info(context.Background())
+		return info.State.Msgs > 0
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	natsURL, _, stop = startServe(t, "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0")
+	d := authorize(natsURL, transfer("after-restart", t0.Add(60*24*time.Hour+time.Hour), "acc-z", "acc-hub"))
+	if !slices.Contains(d.Typologies, typology.FanIn) {
+		t.Errorf("a transfer into the old fan-in hub after a restart: typologies %v, want fan_in restored from the alert log", d.Typologies)
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -264,6 +264,14 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	// Detections older than the warm-up window still count (as they did in
+	// training): restore them from the alert log. Alerts the warm-up and
+	// the log replay raised again count once.
+	if past, err := alertLog.List(ctx, time.Time{}); err != nil {
+		log.Warn("restoring typology detections from the alert log", "err", err)
+	} else {
+		eng.Record(past...)
+	}
 	go feed.run(alertLog)
 	defer feed.close(context.WithoutCancel(ctx))
 	// Authorized transactions reach the log by group commit: concurrent
