@@ -350,10 +350,7 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 		return nil
 	}
 	recent := nb[:min(len(nb), e.cfg.Recent)]
-	var sums [len(velocityWindows)]float64
-	var total, maxAmt float64
-	var distinct [numEntKinds]int
-	var known, positive int
+	var agg recentAgg
 	clear(e.seen)
 	for i := range recent {
 		en, err := e.txn(ctx, recent[i].Node.ID)
@@ -361,14 +358,7 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 			return err
 		}
 		tx := &en.tx
-		dt := tn - tx.Time.UnixNano()
-		for w, d := range velocityWindows {
-			if dt <= int64(d) {
-				sums[w] += tx.Amount
-			}
-		}
-		total += tx.Amount
-		maxAmt = max(maxAmt, tx.Amount)
+		agg.amount(tn-tx.Time.UnixNano(), tx.Amount)
 		for k := graph.EdgeBy; k <= graph.EdgeWithPhone; k++ {
 			id := tx.Entity(k)
 			if id == "" {
@@ -380,33 +370,66 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 			}
 			if _, dup := e.seen[r]; !dup {
 				e.seen[r] = struct{}{}
-				distinct[r.Kind-1]++
+				agg.distinct[r.Kind-1]++
 			}
 		}
 		if err := e.label(ctx, en); err != nil {
 			return err
 		}
 		if en.labelled && en.known < tn {
-			known++
-			if en.positive {
-				positive++
-			}
+			agg.label(en.positive)
 		}
 	}
-	for w, s := range sums {
+	agg.write(dst)
+	return nil
+}
+
+// recentAgg accumulates the columns read from an entity's recent
+// transactions; both read paths feed it in the same order, so they give
+// the same floats.
+type recentAgg struct {
+	n               int
+	sums            [len(velocityWindows)]float64
+	total, maxAmt   float64
+	distinct        [numEntKinds]int
+	known, positive int
+}
+
+// amount adds a transaction of amount, dt nanoseconds before t.
+func (a *recentAgg) amount(dt int64, amount float64) {
+	a.n++
+	for w, d := range velocityWindows {
+		if dt <= int64(d) {
+			a.sums[w] += amount
+		}
+	}
+	a.total += amount
+	a.maxAmt = max(a.maxAmt, amount)
+}
+
+// label adds a label known before t.
+func (a *recentAgg) label(positive bool) {
+	a.known++
+	if positive {
+		a.positive++
+	}
+}
+
+// write sets the recent-transaction columns of dst (n must be > 0).
+func (a *recentAgg) write(dst []float32) {
+	for w, s := range a.sums {
 		dst[enAmount+w] = log1p(s)
 	}
-	dst[enMean] = log1p(total / float64(len(recent)))
-	dst[enMax] = log1p(maxAmt)
-	for k, c := range distinct {
+	dst[enMean] = log1p(a.total / float64(a.n))
+	dst[enMax] = log1p(a.maxAmt)
+	for k, c := range a.distinct {
 		dst[enDistinct+k] = log1p(float64(c))
 	}
-	dst[enKnown] = log1p(float64(known))
-	dst[enPositive] = log1p(float64(positive))
-	if known > 0 {
-		dst[enRate] = float32(positive) / float32(known)
+	dst[enKnown] = log1p(float64(a.known))
+	dst[enPositive] = log1p(float64(a.positive))
+	if a.known > 0 {
+		dst[enRate] = float32(a.positive) / float32(a.known)
 	}
-	return nil
 }
 
 // recentFast computes the columns from the Recent most recent
@@ -414,29 +437,15 @@ func (e *Encoder) entity(ctx context.Context, dst []float32, ref graph.NodeRef, 
 // recentReader: the same values as the general path, which tests check.
 func (e *Encoder) recentFast(ctx context.Context, dst []float32, rr recentReader, ref graph.NodeRef, t time.Time) error {
 	tn := t.UnixNano()
-	var sums [len(velocityWindows)]float64
-	var total, maxAmt float64
-	var distinct [numEntKinds]int
-	var known, positive, n int
+	var agg recentAgg
 	keys := &e.keys
 	keys.reset()
 	delay := int64(e.cfg.LabelDelay)
 	self, err := rr.RecentCores(ctx, ref, t, e.cfg.Recent, func(c *graph.TxnCore) {
-		n++
-		dt := tn - c.Time
-		for w, d := range velocityWindows {
-			if dt <= int64(d) {
-				sums[w] += c.Amount
-			}
-		}
-		total += c.Amount
-		maxAmt = max(maxAmt, c.Amount)
+		agg.amount(tn-c.Time, c.Amount)
 		for k, key := range c.Entities {
-			if key == 0 {
-				continue
-			}
-			if keys.add(key) {
-				distinct[graph.EdgeKind(k+1).Target()-1]++
+			if key != 0 && keys.add(key) {
+				agg.distinct[graph.EdgeKind(k+1).Target()-1]++
 			}
 		}
 		if c.Label != "" {
@@ -445,35 +454,20 @@ func (e *Encoder) recentFast(ctx context.Context, dst []float32, rr recentReader
 				at = c.Time + delay
 			}
 			if at < tn {
-				known++
-				if c.Label.Positive() {
-					positive++
-				}
+				agg.label(c.Label.Positive())
 			}
 		}
 	})
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if agg.n == 0 {
 		return nil
 	}
 	if keys.has(self) {
-		distinct[ref.Kind-1]--
+		agg.distinct[ref.Kind-1]-- // the entity itself is not a distinct other
 	}
-	for w, s := range sums {
-		dst[enAmount+w] = log1p(s)
-	}
-	dst[enMean] = log1p(total / float64(n))
-	dst[enMax] = log1p(maxAmt)
-	for k, c := range distinct {
-		dst[enDistinct+k] = log1p(float64(c))
-	}
-	dst[enKnown] = log1p(float64(known))
-	dst[enPositive] = log1p(float64(positive))
-	if known > 0 {
-		dst[enRate] = float32(positive) / float32(known)
-	}
+	agg.write(dst)
 	return nil
 }
 
