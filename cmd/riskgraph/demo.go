@@ -158,7 +158,7 @@ func (m *Main) runDemo(ctx context.Context, g *globals, f *demoFlags) error {
 	served := make(chan error, 1)
 	go func() {
 		served <- sm.runServe(sctx, g, &serveFlags{dataDir: f.dataDir, natsListen: "127.0.0.1:0", httpListen: "127.0.0.1:0",
-			deadline: 50 * time.Millisecond, rulesPoll: 5 * time.Second, durable: true})
+			deadline: 50 * time.Millisecond, rulesPoll: 5 * time.Second})
 		pw.Close()
 	}()
 	defer func() { stop(); <-served }()

@@ -48,7 +48,7 @@ type serveFlags struct {
 	acceptRisk bool
 	actor      string
 	pprof      bool
-	durable    bool
+	replyFirst bool
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -87,7 +87,7 @@ riskgraph.v1.alert.<typology>).`,
 	fl.DurationVar(&f.modelPoll, "model-poll", 2*time.Second, "how often the data dir's model registry is checked for a promotion, rollback or shadow change")
 	addNATSFlags(fl, &f.nats)
 	addNeo4jFlags(fl, &f.neo4j)
-	fl.BoolVar(&f.durable, "durable-reply", true, "reply only once the authorized transaction is fsynced in the log (false: reply first and append right after — lower latency; a crash can drop the last replies' transactions from the log)")
+	fl.BoolVar(&f.replyFirst, "reply-before-log", false, "reply before the authorized transaction is fsynced in the log and append it right after: lower latency, but a crash can drop the last replies' transactions from the log (default: reply once the log holds it)")
 	fl.BoolVar(&f.pprof, "pprof", false, "serve Go's profiler under /debug/pprof/ on --http-listen (keep that address private)")
 	fl.StringVar(&f.profile, "profile", profileDev, "deployment profile: dev, or production (refuses a log that is memory-backed, has fewer than 3 replicas or does not sync every write)")
 	fl.BoolVar(&f.acceptRisk, "accept-risk", false, "with --profile production: start despite the durability findings (each is written to the audit log)")
@@ -288,7 +288,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	defer batcher.Close()
 	scorer, err := scoring.NewScorer(e.reads, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
 		Record:      func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
-		RecordAsync: !f.durable,
+		RecordAsync: f.replyFirst,
 		Apply: func(ctx context.Context, t *graph.Transaction) error {
 			if _, err := e.writes.Apply(ctx, graph.Mutation{Txn: t}); err != nil {
 				return err
