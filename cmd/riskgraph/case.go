@@ -84,14 +84,11 @@ func (m *Main) withCases(ctx context.Context, g *globals, f *caseFlags, needActo
 	if err != nil {
 		return err
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	pub, err := stream.NewPublisher(e.js, stream.PublisherConfig{})
 	if err != nil {
 		return err

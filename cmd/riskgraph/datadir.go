@@ -203,6 +203,20 @@ func (e *env) openGraph(ctx context.Context) error {
 	return nil
 }
 
+// openCaughtUp opens the data directory and waits until the graph holds
+// the whole log: what every command reading the graph needs.
+func (m *Main) openCaughtUp(ctx context.Context, log *slog.Logger, cfg envConfig) (*env, error) {
+	e, err := m.openEnv(ctx, log, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.catchUp(ctx, 0); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
 // streamReplicas is the replica count for the streams this process
 // creates: 1 on the embedded server, --stream-replicas on a cluster.
 func (e *env) streamReplicas() int {

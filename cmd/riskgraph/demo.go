@@ -229,14 +229,11 @@ func (m *Main) runDemo(ctx context.Context, g *globals, f *demoFlags) error {
 // demoTypologies runs the typology detectors over the graph the demo built
 // and keeps the counts and the commands to investigate the strongest.
 func (m *Main) demoTypologies(ctx context.Context, log *slog.Logger, f *demoFlags, card *demoCard) error {
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	alerts, err := typology.Detect(ctx, e.store, typology.Config{})
 	if err != nil {
 		return err

@@ -76,14 +76,11 @@ func (m *Main) runExplain(ctx context.Context, g *globals, f *explainFlags, txnI
 	if err != nil {
 		return err
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	rec, err := decisionlog.Find(ctx, e.js, "", txnID)
 	if err != nil {
 		return err

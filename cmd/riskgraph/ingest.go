@@ -189,14 +189,11 @@ func (m *Main) runLoad(ctx context.Context, g *globals, f *ingestFlags, files []
 			return err
 		}
 	default:
-		e, err = m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, PANKeyFile: f.panKeyFile, CheckpointEvery: 500_000, CheckpointInterval: time.Minute, SyncInterval: f.syncEvery})
+		e, err = m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir, PANKeyFile: f.panKeyFile, CheckpointEvery: 500_000, CheckpointInterval: time.Minute, SyncInterval: f.syncEvery})
 		if err != nil {
 			return err
 		}
 		defer e.close()
-		if err := e.catchUp(ctx, 0); err != nil {
-			return err
-		}
 		js, tok = e.js, e.tok
 	}
 	pub, err := stream.NewPublisher(js, stream.PublisherConfig{})

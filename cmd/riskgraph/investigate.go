@@ -313,14 +313,11 @@ func (m *Main) withInvestigator(ctx context.Context, g *globals, f *investigateF
 			printCypher(m.Stderr, cypher, params)
 		}
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir, Neo4j: &f.neo4j})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir, Neo4j: &f.neo4j})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	tracing.Store(true)
 	alerts, err := natsalert.Open(ctx, e.js, natsalert.Config{})
 	if err != nil {

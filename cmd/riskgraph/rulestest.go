@@ -70,14 +70,11 @@ func (m *Main) runRulesTest(ctx context.Context, g *globals, f *rulesTestFlags, 
 	if f.limit < 0 {
 		return usagef("--limit %d: want >= 0", f.limit)
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	var ids []string
 	e.store.Nodes(ctx, graph.KindTransaction, func(n graph.Node) bool {
 		ids = append(ids, n.Ref.ID)

@@ -85,14 +85,11 @@ func (m *Main) runScore(ctx context.Context, g *globals, f *scoreFlags) error {
 	if err != nil {
 		return err
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: f.seed, Spec: &mf.Features}
 	if cfg.Typology, err = typologyCounterFor(ctx, e.store, mf); err != nil {
 		return err

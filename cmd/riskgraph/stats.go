@@ -52,14 +52,11 @@ func (m *Main) runStats(ctx context.Context, g *globals, dataDir string, jsonOut
 	if err != nil {
 		return err
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: dataDir})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	out, err := collectStats(ctx, e.store)
 	if err != nil {
 		return err

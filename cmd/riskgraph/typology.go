@@ -73,14 +73,11 @@ func (m *Main) runTypologyScan(ctx context.Context, g *globals, f *typologyFlags
 	if cfg.Since, err = parseTimeFlag("--since", f.since); err != nil {
 		return err
 	}
-	e, err := m.openEnv(ctx, log, envConfig{DataDir: f.dataDir})
+	e, err := m.openCaughtUp(ctx, log, envConfig{DataDir: f.dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.catchUp(ctx, 0); err != nil {
-		return err
-	}
 	start := time.Now()
 	alerts, err := typology.Detect(ctx, e.store, cfg)
 	if err != nil {
