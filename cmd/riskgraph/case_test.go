@@ -53,26 +53,37 @@ type auditEvent struct {
 	Time   time.Time `json:"time"`
 }
 
+// dataDirJS starts a server on a data directory's NATS store (the
+// commands' own server is stopped by then) and returns JetStream on it and
+// the function that stops it — before the next command opens the store.
+func dataDirJS(t *testing.T, dataDir string) (jetstream.JetStream, func()) {
+	t.Helper()
+	srv, err := natsd.Start(context.Background(), natsd.Config{StoreDir: filepath.Join(dataDir, natsDir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := srv.Connect()
+	if err != nil {
+		srv.Shutdown()
+		t.Fatal(err)
+	}
+	stop := func() { nc.Close(); srv.Shutdown() }
+	js, err := jetstream.New(nc)
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	return js, stop
+}
+
 // readLog reads a stream of the data directory's log directly, as an
 // auditor with access to the NATS store would.
 func readLog(t *testing.T, dataDir, name string, fn func(subject string, data []byte)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := natsd.Start(ctx, natsd.Config{StoreDir: filepath.Join(dataDir, natsDir)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js, stop := dataDirJS(t, dataDir)
+	defer stop()
 	str, err := js.Stream(ctx, name)
 	if err != nil {
 		t.Fatal(err)

@@ -12,9 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/riskgraph/riskgraph/natsd"
 	"github.com/riskgraph/riskgraph/typology"
 	"github.com/riskgraph/riskgraph/typology/natsalert"
 )
@@ -108,20 +106,8 @@ func listAlerts(t *testing.T, dataDir string) []typology.Alert {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := natsd.Start(ctx, natsd.Config{StoreDir: filepath.Join(dataDir, natsDir)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js, stop := dataDirJS(t, dataDir)
+	defer stop()
 	l, err := natsalert.Open(ctx, js, natsalert.Config{})
 	if err != nil {
 		t.Fatal(err)
