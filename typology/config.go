@@ -12,9 +12,11 @@ import (
 
 // Names returns every typology name, in the order detectors run. The
 // caller owns the slice.
-func Names() []string {
-	return []string{FanIn, FanOut, ScatterGather, GatherScatter, Cycle, Structuring, RapidPassThrough, MuleChain, SharedIDRing}
-}
+func Names() []string { return append([]string(nil), typologyNames[:]...) }
+
+// typologyNames is the read-only table behind Names, typologyIndex and
+// HitsByTypology (indexes are stored in hit records).
+var typologyNames = [...]string{FanIn, FanOut, ScatterGather, GatherScatter, Cycle, Structuring, RapidPassThrough, MuleChain, SharedIDRing}
 
 // Config holds the parameters of every detector. The zero value of a field
 // means its documented default, so Config{} runs every detector with the

@@ -364,10 +364,9 @@ func (e *Engine) HitsByTypology(ref graph.NodeRef, before time.Time, dst map[str
 	if n > 0 && dst == nil {
 		dst = make(map[string]int)
 	}
-	names := Names()
 	for _, h := range ts[:n] {
-		if int(h.typ) < len(names) {
-			dst[names[h.typ]]++
+		if int(h.typ) < len(typologyNames) {
+			dst[typologyNames[h.typ]]++
 		}
 	}
 	return dst
@@ -401,12 +400,12 @@ type hitRec struct {
 
 // typologyIndex is name's index in Names (len(Names()) when unknown).
 func typologyIndex(name string) uint8 {
-	for i, n := range Names() {
+	for i, n := range typologyNames {
 		if n == name {
 			return uint8(i)
 		}
 	}
-	return uint8(len(Names()))
+	return uint8(len(typologyNames))
 }
 
 // countKey is one member of one alert.
