@@ -93,6 +93,8 @@ func (m *Main) runExplain(ctx context.Context, g *globals, f *explainFlags, txnI
 	if err != nil {
 		return err
 	}
+	live := tx
+	live.Label = "" // not known when it was authorized
 	out := explained{Txn: txnID, Recorded: rec.Decision, Rules: set.Version()}
 	var score float32
 	if !rec.Degraded {
@@ -107,26 +109,8 @@ func (m *Main) runExplain(ctx context.Context, g *globals, f *explainFlags, txnI
 		}
 		// As the scorer samples: the transaction as it arrived, its
 		// neighbourhood strictly before its time.
-		cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Spec: &mf.Features}
-		// A model trained with typology counts sees the detections known
-		// before the transaction, replayed over the history.
-		if cfg.Typology, err = typologyCounterFor(ctx, e.store, mf); err != nil {
-			return err
-		}
-		s, err := sampling.New(e.store, cfg)
-		if err != nil {
-			return err
-		}
-		if err := checkModelFits(s.Config(), mf); err != nil {
-			return fmt.Errorf("model %s: %w", a.ModelID(), err)
-		}
-		live := tx
-		live.Label = "" // not known when it was authorized
 		var b sampling.Batch
-		if err := s.Sample(ctx, []sampling.Target{{Ref: graph.Ref(graph.KindTransaction, txnID), Txn: &live}}, &b); err != nil {
-			return err
-		}
-		expl, err := model.Explain(&b, 0)
+		expl, err := explainStored(ctx, e, a, model, sampling.Target{Ref: graph.Ref(graph.KindTransaction, txnID), Txn: &live}, 0, &b)
 		if err != nil {
 			return err
 		}
@@ -136,8 +120,6 @@ func (m *Main) runExplain(ctx context.Context, g *globals, f *explainFlags, txnI
 		out.ScoreDiff = math.Abs(float64(score) - rec.Score)
 		out.Explanations = scoring.Reasons(expl, &b, 0, mf.Features, f.top)
 	}
-	live := tx
-	live.Label = ""
 	res := set.Evaluate(rules.Input{Txn: &live, Score: float64(score), HasScore: !rec.Degraded,
 		Facts: scoring.VelocityFacts(ctx, e.store, &live)})
 	out.Decision = res.Decision.String()

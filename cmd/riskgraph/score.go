@@ -90,22 +90,8 @@ func (m *Main) runScore(ctx context.Context, g *globals, f *scoreFlags) error {
 		return err
 	}
 	defer e.close()
-	cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: f.seed, Spec: &mf.Features}
-	if cfg.Typology, err = typologyCounterFor(ctx, e.store, mf); err != nil {
-		return err
-	}
-	s, err := sampling.New(e.store, cfg)
-	if err != nil {
-		return err
-	}
-	if err := checkModelFits(s.Config(), mf); err != nil {
-		return fmt.Errorf("model %s: %w", a.ModelID(), err)
-	}
 	var b sampling.Batch
-	if err := s.Sample(ctx, []sampling.Target{{Ref: graph.Ref(graph.KindTransaction, f.txn)}}, &b); err != nil {
-		return err
-	}
-	expl, err := model.Explain(&b, 0)
+	expl, err := explainStored(ctx, e, a, model, sampling.Target{Ref: graph.Ref(graph.KindTransaction, f.txn)}, f.seed, &b)
 	if err != nil {
 		return err
 	}
@@ -137,6 +123,29 @@ func (m *Main) runScore(ctx context.Context, g *globals, f *scoreFlags) error {
 		fmt.Fprintf(tw, "  %+.3f\t%s\t%s\n", n.Delta, n.Relation, n.Node)
 	}
 	return tw.Flush()
+}
+
+// explainStored samples target from the graph as model a saw such
+// targets (its feature schema, fanouts and typology counts) into b, and
+// scores and explains it: the path of score and explain.
+func explainStored(ctx context.Context, e *env, a *artefact.Artefact, model *gnn.Model, target sampling.Target, seed uint64, b *sampling.Batch) (gnn.Explanation, error) {
+	mf := a.Manifest
+	cfg := sampling.Config{Target: graph.KindTransaction, K1: mf.Dims.K1, K2: mf.Dims.K2, Seed: seed, Spec: &mf.Features}
+	var err error
+	if cfg.Typology, err = typologyCounterFor(ctx, e.store, mf); err != nil {
+		return gnn.Explanation{}, err
+	}
+	s, err := sampling.New(e.store, cfg)
+	if err != nil {
+		return gnn.Explanation{}, err
+	}
+	if err := checkModelFits(s.Config(), mf); err != nil {
+		return gnn.Explanation{}, fmt.Errorf("model %s: %w", a.ModelID(), err)
+	}
+	if err := s.Sample(ctx, []sampling.Target{target}, b); err != nil {
+		return gnn.Explanation{}, err
+	}
+	return model.Explain(b, 0)
 }
 
 // loadModel loads a model directory, or the built-in model when dir is "".
