@@ -45,15 +45,14 @@ type GroupConfig struct {
 // Validate reports the first invalid field as an error wrapping
 // ErrInvalidConfig.
 func (c GroupConfig) Validate() error {
+	if err := (PublisherConfig{Stream: c.Stream, AckTimeout: c.AckTimeout}).Validate(); err != nil {
+		return err
+	}
 	switch {
-	case !validStreamName(c.Stream):
-		return fmt.Errorf("%w: Stream %q: no spaces, dots, '*', '>' or path separators", ErrInvalidConfig, c.Stream)
 	case c.MaxRecords < 0 || c.MaxRecords > 65536:
 		return fmt.Errorf("%w: MaxRecords %d: want 0..65536", ErrInvalidConfig, c.MaxRecords)
 	case c.MaxBytes < 0:
 		return fmt.Errorf("%w: MaxBytes %d < 0", ErrInvalidConfig, c.MaxBytes)
-	case c.AckTimeout < 0:
-		return fmt.Errorf("%w: AckTimeout %v < 0", ErrInvalidConfig, c.AckTimeout)
 	}
 	return nil
 }
