@@ -4,12 +4,20 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/riskgraph/riskgraph/gnn"
 )
 
-// BenchmarkScore scores txnDims batches; ns/op and allocs/op are per
-// batch, "ns/req" per request (target ≤ 150 µs at 1, ≤ 40 µs at 64).
+// BenchmarkScore scores txnDims batches with each engine; ns/op and
+// allocs/op are per batch, "ns/req" per request.
 func BenchmarkScore(b *testing.B) {
-	m := newTestModel(b, txnDims, 1)
+	for _, e := range []gnn.Engine{gnn.EngineNative, gnn.EngineGorgonia} {
+		b.Run("engine="+e.String(), func(b *testing.B) { benchScore(b, e) })
+	}
+}
+
+func benchScore(b *testing.B, e gnn.Engine) {
+	m := newTestModel(b, txnDims, 1, gnn.WithEngine(e))
 	for _, B := range []int{1, 8, 64} {
 		b.Run(fmt.Sprintf("batch=%d", B), func(b *testing.B) {
 			batch := randBatch(rand.New(rand.NewPCG(1, 2)), txnDims, B)

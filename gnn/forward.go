@@ -166,6 +166,8 @@ func newProgram(d artefact.Dims, p packed, n int) (*program, error) {
 	return pr, nil
 }
 
+func (pr *program) inputs() inputs { return pr.in }
+
 // run binds the program's input buffers (already filled) and runs the
 // graph; the returned slice is the program's own output buffer (scores, or
 // the pre-sigmoid logits when logits is set), valid until the next run.

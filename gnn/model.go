@@ -50,6 +50,51 @@ type options struct {
 	buckets []int
 	maxIdle int
 	hop2    bool
+	engine  Engine
+}
+
+// Engine is what runs a Model's forward pass.
+type Engine uint8
+
+const (
+	// EngineNative (the default) multiplies the packed weights with
+	// gonum's BLAS directly, allocating nothing per batch. New checks it
+	// against EngineGorgonia on a probe batch before returning.
+	EngineNative Engine = iota
+	// EngineGorgonia runs a compiled Gorgonia expression graph on a tape
+	// machine: the reference form of the forward pass.
+	EngineGorgonia
+)
+
+func (e Engine) String() string {
+	switch e {
+	case EngineNative:
+		return "native"
+	case EngineGorgonia:
+		return "gorgonia"
+	}
+	return fmt.Sprintf("Engine(%d)", uint8(e))
+}
+
+// ParseEngine returns the Engine named s ("native" or "gorgonia").
+func ParseEngine(s string) (Engine, error) {
+	for _, e := range []Engine{EngineNative, EngineGorgonia} {
+		if e.String() == s {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: engine %q: want native or gorgonia", ErrConfig, s)
+}
+
+// WithEngine sets what runs the forward pass (default EngineNative).
+func WithEngine(e Engine) Option {
+	return func(o *options) error {
+		if e != EngineNative && e != EngineGorgonia {
+			return fmt.Errorf("%w: %v", ErrConfig, e)
+		}
+		o.engine = e
+		return nil
+	}
 }
 
 // WithBuckets sets the batch sizes graphs are compiled for (default
@@ -97,8 +142,8 @@ type Model struct {
 	d    artefact.Dims
 	p    packed // inference form (extended with the bias-carrying column)
 	opts options
-	// pools[i] holds idle compiled programs for opts.buckets[i].
-	pools []chan *program
+	// pools[i] holds idle forwarders for opts.buckets[i].
+	pools []chan forwarder
 }
 
 // New checks the manifest and the weights against m.Dims.Tensors() and
@@ -119,9 +164,14 @@ func New(m artefact.Manifest, w map[string][]float32, opts ...Option) (*Model, e
 		return nil, err
 	}
 	md := &Model{man: m, d: m.Dims, p: pack(m.Dims, w).extend(m.Dims), opts: o}
-	md.pools = make([]chan *program, len(o.buckets))
+	md.pools = make([]chan forwarder, len(o.buckets))
 	for i := range md.pools {
-		md.pools[i] = make(chan *program, o.maxIdle)
+		md.pools[i] = make(chan forwarder, o.maxIdle)
+	}
+	if o.engine == EngineNative {
+		if err := md.crossCheck(); err != nil {
+			return nil, err
+		}
 	}
 	return md, nil
 }

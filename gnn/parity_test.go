@@ -89,30 +89,32 @@ func TestParity(t *testing.T) {
 		{"account/f32-safetensors", "account", "f32-safetensors", false},
 		{"account/f32-npz", "account", "f32-npz", false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join("testdata", "parity", tc.caseDir)
-			b := loadBatch(t, dir)
-			want, wantBF16 := loadExpected(t, dir)
-			if tc.bf16 {
-				want = wantBF16
-			}
-			m := loadModel(t, filepath.Join(dir, tc.weights))
-			got, err := m.Score(b, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("got %d scores, want %d", len(got), len(want))
-			}
-			var worst float64
-			for i := range got {
-				e := math.Abs(float64(got[i]) - float64(want[i]))
-				worst = max(worst, e)
-				if e > parityTol {
-					t.Errorf("score[%d] = %.9g, torch %.9g (|Δ| = %.3g > %g)", i, got[i], want[i], e, parityTol)
+		for _, engine := range []gnn.Engine{gnn.EngineNative, gnn.EngineGorgonia} {
+			t.Run(tc.name+"/"+engine.String(), func(t *testing.T) {
+				dir := filepath.Join("testdata", "parity", tc.caseDir)
+				b := loadBatch(t, dir)
+				want, wantBF16 := loadExpected(t, dir)
+				if tc.bf16 {
+					want = wantBF16
 				}
-			}
-			t.Logf("max |go − torch| = %.3g over %d scores", worst, len(got))
-		})
+				m := loadModel(t, filepath.Join(dir, tc.weights), gnn.WithEngine(engine))
+				got, err := m.Score(b, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("got %d scores, want %d", len(got), len(want))
+				}
+				var worst float64
+				for i := range got {
+					e := math.Abs(float64(got[i]) - float64(want[i]))
+					worst = max(worst, e)
+					if e > parityTol {
+						t.Errorf("score[%d] = %.9g, torch %.9g (|Δ| = %.3g > %g)", i, got[i], want[i], e, parityTol)
+					}
+				}
+				t.Logf("max |go − torch| = %.3g over %d scores", worst, len(got))
+			})
+		}
 	}
 }

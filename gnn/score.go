@@ -56,7 +56,7 @@ func (md *Model) scoreRows(b *sampling.Batch, lo, hi int, out []float32, logits 
 		return err
 	}
 	defer md.put(bi, pr)
-	if err := fill(md.d, b, lo, hi, pr.in); err != nil {
+	if err := fill(md.d, b, lo, hi, pr.inputs()); err != nil {
 		return err
 	}
 	s, err := pr.run(logits)
@@ -78,16 +78,30 @@ func (md *Model) bucketFor(n int) int {
 	panic(fmt.Sprintf("gnn: %d rows exceed the largest bucket", n))
 }
 
-func (md *Model) get(bi int) (*program, error) {
+// forwarder runs the forward pass over inputs it owns: a compiled
+// Gorgonia program or a native kernel.
+type forwarder interface {
+	inputs() inputs
+	run(logits bool) ([]float32, error)
+}
+
+func (md *Model) get(bi int) (forwarder, error) {
 	select {
 	case pr := <-md.pools[bi]:
 		return pr, nil
 	default:
-		return newProgram(md.d, md.p, md.opts.buckets[bi])
+		return md.newForwarder(md.opts.engine, md.opts.buckets[bi])
 	}
 }
 
-func (md *Model) put(bi int, pr *program) {
+func (md *Model) newForwarder(e Engine, n int) (forwarder, error) {
+	if e == EngineNative {
+		return newKernel(md.d, md.p, n), nil
+	}
+	return newProgram(md.d, md.p, n)
+}
+
+func (md *Model) put(bi int, pr forwarder) {
 	select {
 	case md.pools[bi] <- pr:
 	default: // enough idle programs: let this one go

@@ -262,7 +262,7 @@ func TestNewErrors(t *testing.T) {
 // Gorgonia's graph construction mutates package-level state: two models
 // compiling their first programs at once must not race (run with -race).
 func TestConcurrentFirstUseOfTwoModels(t *testing.T) {
-	a, b := newTestModel(t, txnDims, 1), newTestModel(t, txnDims, 2)
+	a, b := newTestModel(t, txnDims, 1, gnn.WithEngine(gnn.EngineGorgonia)), newTestModel(t, txnDims, 2, gnn.WithEngine(gnn.EngineGorgonia))
 	var wg sync.WaitGroup
 	for w := range 8 {
 		m := a
