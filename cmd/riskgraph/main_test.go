@@ -177,6 +177,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"ingest bad map", []string{"ingest", "--data-dir", dir, "--map", "colour=Colour", "x.csv"}, "--map"},
 		{"ingest no data dir", []string{"ingest", "x.csv"}, ""},
 		{"unknown flag", []string{"graph", "stats", "--bogus"}, "bogus"},
+		{"serve unknown engine", []string{"serve", "--data-dir", dir, "--gnn-engine", "tpu"}, "--gnn-engine"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

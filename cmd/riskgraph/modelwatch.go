@@ -85,6 +85,8 @@ type modelWatchConfig struct {
 	// Retry is the pause before watching again after the watch failed.
 	// Default 2 s.
 	Retry time.Duration
+	// Engine runs the models' forward pass (zero: gnn.EngineNative).
+	Engine gnn.Engine
 }
 
 // modelWatcher installs serve's models and keeps them in step with the
@@ -186,8 +188,8 @@ func (w *modelWatcher) changed() {
 // bucket size: the graphs are compiled before the first request needs
 // them (a swap under load adds no compile latency), and a model whose
 // scores are not finite probabilities is refused.
-func newModel(a *artefact.Artefact) (*gnn.Model, error) {
-	model, err := gnn.New(a.Manifest, a.Tensors)
+func newModel(a *artefact.Artefact, e gnn.Engine) (*gnn.Model, error) {
+	model, err := gnn.New(a.Manifest, a.Tensors, gnn.WithEngine(e))
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +214,7 @@ func newModel(a *artefact.Artefact) (*gnn.Model, error) {
 // install validates a (newModel, then the scorer's fit check) and makes
 // it the champion.
 func (w *modelWatcher) install(a *artefact.Artefact) error {
-	model, err := newModel(a)
+	model, err := newModel(a, w.cfg.Engine)
 	if err != nil {
 		return err
 	}
@@ -226,7 +228,7 @@ func (w *modelWatcher) install(a *artefact.Artefact) error {
 }
 
 func (w *modelWatcher) installShadow(a *artefact.Artefact) error {
-	model, err := newModel(a)
+	model, err := newModel(a, w.cfg.Engine)
 	if err != nil {
 		return err
 	}
