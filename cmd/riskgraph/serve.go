@@ -198,9 +198,11 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if f.deadline <= 0 || f.deadline > natsvc.DefaultMaxDeadline {
 		return usagef("--deadline %v: want > 0 and at most %v", f.deadline, natsvc.DefaultMaxDeadline)
 	}
-	engine, err := gnn.ParseEngine(f.engine)
-	if err != nil {
-		return usagef("--gnn-engine %q: want native or gorgonia", f.engine)
+	engine := gnn.EngineNative // the zero value of serveFlags (demo, tests) is the default
+	if f.engine != "" {
+		if engine, err = gnn.ParseEngine(f.engine); err != nil {
+			return usagef("--gnn-engine %q: want native or gorgonia", f.engine)
+		}
 	}
 	var rs scoring.RuleSource
 	var watcher *rules.Watcher

@@ -31,8 +31,10 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	mustRun(t, "ingest", "--data-dir", dataDir, csvPath)
 	before, _ := mustRun(t, "graph", "stats", "--data-dir", dataDir, "--json")
 
+	// The reference engine here; every other end-to-end test runs the
+	// default (native) one.
 	natsURL, httpAddr, stop := startServe(t, "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-		"--shadow-model", filepath.Join("..", "..", "gnn", "defaultmodel", "model"))
+		"--shadow-model", filepath.Join("..", "..", "gnn", "defaultmodel", "model"), "--gnn-engine", "gorgonia")
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		t.Fatal(err)
