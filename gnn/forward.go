@@ -16,19 +16,27 @@ import (
 //	z1 [R1, n·K1, D1]  x1[r] | a2[r][0] | … | a2[r][R2-1] | 1
 //	w1 [R1, n·K1, H]   M1[r,b,k] / max(1, Σ_k M1[r,b,k]), the masked-mean
 //	                   weight, repeated H times so g needs no broadcast
+//
+// The slices are the tensors' backings, kept so that fill and the native
+// kernel reach them without Dense.Data (which allocates on every call).
 type inputs struct {
-	n          int
-	z0, z1, w1 *tensor.Dense
+	n                      int
+	z0, z1, w1             *tensor.Dense
+	z0Data, z1Data, w1Data []float32
 }
 
 func newInputs(d artefact.Dims, n int) inputs {
 	d0, d1 := inDims(d)
-	return inputs{
-		n:  n,
-		z0: tensor.New(tensor.WithShape(n, d0), tensor.WithBacking(make([]float32, n*d0))),
-		z1: tensor.New(tensor.WithShape(d.R1, n*d.K1, d1), tensor.WithBacking(make([]float32, d.R1*n*d.K1*d1))),
-		w1: tensor.New(tensor.WithShape(d.R1, n*d.K1, d.H), tensor.WithBacking(make([]float32, d.R1*n*d.K1*d.H))),
+	in := inputs{
+		n:      n,
+		z0Data: make([]float32, n*d0),
+		z1Data: make([]float32, d.R1*n*d.K1*d1),
+		w1Data: make([]float32, d.R1*n*d.K1*d.H),
 	}
+	in.z0 = tensor.New(tensor.WithShape(n, d0), tensor.WithBacking(in.z0Data))
+	in.z1 = tensor.New(tensor.WithShape(d.R1, n*d.K1, d1), tensor.WithBacking(in.z1Data))
+	in.w1 = tensor.New(tensor.WithShape(d.R1, n*d.K1, d.H), tensor.WithBacking(in.w1Data))
+	return in
 }
 
 // graphNodes are the nodes of one forward graph.

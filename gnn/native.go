@@ -65,9 +65,9 @@ func (k *kernel) run(logits bool) ([]float32, error) {
 	d, p, n := k.d, k.p, k.in.n
 	d0, d1 := inDims(d)
 	H, R1, K1, wide := d.H, d.R1, d.K1, d.H+1
-	z0 := k.in.z0.Data().([]float32)
-	z1 := k.in.z1.Data().([]float32)
-	w1 := k.in.w1.Data().([]float32)
+	z0 := k.in.z0Data
+	z1 := k.in.z1Data
+	w1 := k.in.w1Data
 
 	// Layer 1, target.
 	h0 := general(n, wide, k.h0)

@@ -2,6 +2,7 @@ package gnn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/riskgraph/riskgraph/gnn/artefact"
 	"github.com/riskgraph/riskgraph/sampling"
@@ -113,30 +114,31 @@ func checkBatch(d artefact.Dims, b *sampling.Batch) error {
 	if b == nil {
 		return fmt.Errorf("%w: nil batch", ErrBatch)
 	}
-	got := []int{b.F0, b.F1, b.F2, b.R1, b.R2, b.K1, b.K2}
-	want := []int{d.F0, d.F1, d.F2, d.R1, d.R2, d.K1, d.K2}
-	for i := range got {
-		if got[i] != want[i] {
-			return &ShapeError{Name: "batch dims (F0 F1 F2 R1 R2 K1 K2)", Want: want, Got: got, kind: ErrBatch}
-		}
+	// Arrays, cloned only into an error: the check allocates nothing on
+	// the scoring path.
+	got := [...]int{b.F0, b.F1, b.F2, b.R1, b.R2, b.K1, b.K2}
+	want := [...]int{d.F0, d.F1, d.F2, d.R1, d.R2, d.K1, d.K2}
+	if got != want {
+		return &ShapeError{Name: "batch dims (F0 F1 F2 R1 R2 K1 K2)", Want: slices.Clone(want[:]), Got: slices.Clone(got[:]), kind: ErrBatch}
 	}
 	if b.B < 0 {
 		return fmt.Errorf("%w: B = %d", ErrBatch, b.B)
 	}
 	B := b.B
-	for _, a := range []struct {
+	for _, a := range [...]struct {
 		name  string
 		data  []float32
-		shape []int
+		shape [6]int // the first rank dims
+		rank  int
 	}{
-		{"X0", b.X0, []int{B, d.F0}},
-		{"X1", b.X1, []int{d.R1, B, d.K1, d.F1}},
-		{"M1", b.M1, []int{d.R1, B, d.K1}},
-		{"X2", b.X2, []int{d.R1, B, d.K1, d.R2, d.K2, d.F2}},
-		{"M2", b.M2, []int{d.R1, B, d.K1, d.R2, d.K2}},
+		{"X0", b.X0, [6]int{B, d.F0}, 2},
+		{"X1", b.X1, [6]int{d.R1, B, d.K1, d.F1}, 4},
+		{"M1", b.M1, [6]int{d.R1, B, d.K1}, 3},
+		{"X2", b.X2, [6]int{d.R1, B, d.K1, d.R2, d.K2, d.F2}, 6},
+		{"M2", b.M2, [6]int{d.R1, B, d.K1, d.R2, d.K2}, 5},
 	} {
-		if len(a.data) != numel(a.shape) {
-			return &ShapeError{Name: a.name, Want: a.shape, Got: []int{len(a.data)}, kind: ErrBatch}
+		if shape := a.shape[:a.rank]; len(a.data) != numel(shape) {
+			return &ShapeError{Name: a.name, Want: slices.Clone(shape), Got: []int{len(a.data)}, kind: ErrBatch}
 		}
 	}
 	return nil
@@ -148,9 +150,9 @@ func fill(d artefact.Dims, b *sampling.Batch, lo, hi int, in inputs) error {
 	d0, d1 := inDims(d)
 	F0, F1, F2, R1, R2, K1, K2, H := d.F0, d.F1, d.F2, d.R1, d.R2, d.K1, d.K2, d.H
 	B, n, rows := b.B, in.n, hi-lo
-	z0 := in.z0.Data().([]float32)
-	z1 := in.z1.Data().([]float32)
-	w1 := in.w1.Data().([]float32)
+	z0 := in.z0Data
+	z1 := in.z1Data
+	w1 := in.w1Data
 	clear(z0[rows*d0:])
 
 	for i := range rows {
