@@ -52,6 +52,13 @@ func TestParseEngine(t *testing.T) {
 			t.Errorf("ParseEngine(%q) = %v, %v", e.String(), got, err)
 		}
 	}
+	var e gnn.Engine
+	if err := e.UnmarshalText([]byte("gorgonia")); err != nil || e != gnn.EngineGorgonia {
+		t.Errorf("UnmarshalText(gorgonia) = %v, %v", e, err)
+	}
+	if err := e.UnmarshalText([]byte("tpu")); !errors.Is(err, gnn.ErrConfig) || e != gnn.EngineGorgonia {
+		t.Errorf("UnmarshalText(tpu) = %v, %v: want ErrConfig and e unchanged", e, err)
+	}
 	if _, err := gnn.ParseEngine("tpu"); !errors.Is(err, gnn.ErrConfig) {
 		t.Errorf("ParseEngine(tpu): %v, want ErrConfig", err)
 	}

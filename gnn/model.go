@@ -86,6 +86,18 @@ func ParseEngine(s string) (Engine, error) {
 	return 0, fmt.Errorf("%w: engine %q: want native or gorgonia", ErrConfig, s)
 }
 
+// MarshalText returns the engine's name.
+func (e Engine) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// UnmarshalText sets e from a name ParseEngine accepts.
+func (e *Engine) UnmarshalText(b []byte) error {
+	v, err := ParseEngine(string(b))
+	if err == nil {
+		*e = v
+	}
+	return err
+}
+
 // WithEngine sets what runs the forward pass (default EngineNative).
 func WithEngine(e Engine) Option {
 	return func(o *options) error {

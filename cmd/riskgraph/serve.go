@@ -50,7 +50,7 @@ type serveFlags struct {
 	actor      string
 	pprof      bool
 	replyFirst bool
-	engine     string
+	engine     gnn.Engine
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -90,7 +90,7 @@ riskgraph.v1.alert.<typology>).`,
 	addNATSFlags(fl, &f.nats)
 	addNeo4jFlags(fl, &f.neo4j)
 	fl.BoolVar(&f.replyFirst, "reply-before-log", false, "reply before the authorized transaction is fsynced in the log and append it right after: lower latency, but a crash can drop the last replies' transactions from the log (default: reply once the log holds it)")
-	fl.StringVar(&f.engine, "gnn-engine", gnn.EngineNative.String(), "what runs the model: native (gonum BLAS, checked against the Gorgonia graph when a model loads) or gorgonia (the reference graph on a tape machine, ~10× the CPU per request)")
+	fl.TextVar(&f.engine, "gnn-engine", gnn.EngineNative, "what runs the model: native (gonum BLAS, checked against the Gorgonia graph when a model loads) or gorgonia (the reference graph on a tape machine, ~10× the CPU per request)")
 	fl.BoolVar(&f.pprof, "pprof", false, "serve Go's profiler under /debug/pprof/ on --http-listen (keep that address private)")
 	fl.StringVar(&f.profile, "profile", profileDev, "deployment profile: dev, or production (refuses a log that is memory-backed, has fewer than 3 replicas or does not sync every write)")
 	fl.BoolVar(&f.acceptRisk, "accept-risk", false, "with --profile production: start despite the durability findings (each is written to the audit log)")
@@ -197,12 +197,6 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	if f.deadline <= 0 || f.deadline > natsvc.DefaultMaxDeadline {
 		return usagef("--deadline %v: want > 0 and at most %v", f.deadline, natsvc.DefaultMaxDeadline)
-	}
-	engine := gnn.EngineNative // the zero value of serveFlags (demo, tests) is the default
-	if f.engine != "" {
-		if engine, err = gnn.ParseEngine(f.engine); err != nil {
-			return usagef("--gnn-engine %q: want native or gorgonia", f.engine)
-		}
 	}
 	var rs scoring.RuleSource
 	var watcher *rules.Watcher
@@ -328,7 +322,7 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	models, err := startModels(ctx, modelWatchConfig{Registry: reg, ModelDir: f.model, ShadowDir: f.shadow, Scorer: scorer, Log: log, Engine: engine,
+	models, err := startModels(ctx, modelWatchConfig{Registry: reg, ModelDir: f.model, ShadowDir: f.shadow, Scorer: scorer, Log: log, Engine: f.engine,
 		RecordShadow: func(s scoring.ShadowScore) {
 			if s.PrimaryModel != "" {
 				metrics.shadowGap.Observe(s.Score - s.PrimaryScore)
