@@ -90,8 +90,9 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 	mustRun(t, "bench", "auth", "--nats-url", natsURL, "--rate", "200", "--duration", "1s", "--out", benchOut)
 	var br benchResult
 	raw, _ := os.ReadFile(benchOut)
-	if err := json.Unmarshal(raw, &br); err != nil || br.Requests != 200 || br.Errors != 0 || br.Replies != 200 || br.P99ms <= 0 {
-		t.Errorf("bench result %s (%v): want 200 requests answered without errors", raw, err)
+	if err := json.Unmarshal(raw, &br); err != nil || br.Requests != 200 || br.Errors != 0 || br.Replies != 200 || br.P99ms <= 0 ||
+		br.ScorerP50ms <= 0 || br.ScorerP99ms > br.P99ms {
+		t.Errorf("bench result %s (%v): want 200 requests answered without errors, and the scorer's share of the latency", raw, err)
 	}
 	// The shadow (here the built-in model itself) scored the same traffic:
 	// every decision the primary model scored (a degraded one has no
