@@ -86,7 +86,9 @@ func alone(t testing.TB, m *gnn.Model, b *sampling.Batch) float32 {
 // get alone, and concurrent requests really are batched.
 func TestBatcherMatchesScoringAlone(t *testing.T) {
 	m := model(t, 1)
-	bt, err := scoring.NewBatcher(m, scoring.BatcherConfig{Window: 2 * time.Millisecond})
+	// Each forward takes a millisecond, so that requests queue behind it
+	// however fast the engine is.
+	bt, err := scoring.NewBatcher(slow{m, time.Millisecond}, scoring.BatcherConfig{Window: 2 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +100,10 @@ func TestBatcherMatchesScoringAlone(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(rows))
+	start := make(chan struct{}) // all requests at once, not as they are spawned
 	for _, b := range rows {
 		wg.Go(func() {
+			<-start
 			got, err := bt.Score(context.Background(), b)
 			if err != nil {
 				errs <- err
@@ -110,6 +114,7 @@ func TestBatcherMatchesScoringAlone(t *testing.T) {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	for err := range errs {

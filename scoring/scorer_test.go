@@ -363,6 +363,49 @@ func TestAuthorizeRecordAsync(t *testing.T) {
 	waitUntil(t, func() bool { return s.Stats().RecordErrors == 1 })
 }
 
+// With Begin the log's write starts before scoring and the reply waits
+// for it: Authorize returns only after the wait does, and a failed write
+// is counted, the decision standing.
+func TestAuthorizeBeginWaitsForTheLog(t *testing.T) {
+	b, _ := scoring.NewBatcher(nil, scoring.BatcherConfig{})
+	defer b.Close()
+	rs, _ := rules.Load(strings.NewReader(testRules), "test.yaml")
+	if _, err := scoring.NewScorer(mem.New(), scoring.Fixed{Set: rs}, b, scoring.ScorerConfig{
+		Record: func(context.Context, *graph.Transaction) error { return nil },
+		Begin:  func(*graph.Transaction) func(context.Context) error { return nil },
+	}); !errors.Is(err, scoring.ErrConfig) {
+		t.Errorf("Record and Begin both set: %v, want ErrConfig", err)
+	}
+	var begun []string
+	var waited atomic.Bool
+	s, err := scoring.NewScorer(mem.New(), scoring.Fixed{Set: rs}, b, scoring.ScorerConfig{
+		Begin: func(tx *graph.Transaction) func(context.Context) error {
+			begun = append(begun, tx.ID)
+			return func(ctx context.Context) error {
+				if _, ok := ctx.Deadline(); !ok {
+					t.Error("the wait got no deadline")
+				}
+				time.Sleep(20 * time.Millisecond) // an fsync, slowly
+				waited.Store(true)
+				return errors.New("log down")
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := &graph.Transaction{ID: "begin-1", Time: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Amount: 3, User: "u1"}
+	d, err := s.Authorize(context.Background(), tx)
+	if err != nil || d.Decision == "" {
+		t.Fatalf("Authorize = %+v, %v", d, err)
+	}
+	if !waited.Load() || len(begun) != 1 || begun[0] != "begin-1" {
+		t.Errorf("begun %v, waited %v: want the transaction begun and waited for before the reply", begun, waited.Load())
+	}
+	if st := s.Stats(); st.RecordErrors != 1 {
+		t.Errorf("record errors %d, want 1", st.RecordErrors)
+	}
+}
+
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {

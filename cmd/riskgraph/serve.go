@@ -290,7 +290,15 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	defer batcher.Close()
 	scorer, err := scoring.NewScorer(e.reads, rs, batcher, scoring.ScorerConfig{Deadline: f.deadline,
-		Record:      func(ctx context.Context, t *graph.Transaction) error { _, err := commit.Append(ctx, t); return err },
+		Begin: func(t *graph.Transaction) func(context.Context) error {
+			p, err := commit.Begin(t)
+			return func(ctx context.Context) error {
+				if err == nil {
+					_, err = p.Wait(ctx)
+				}
+				return err
+			}
+		},
 		RecordAsync: f.replyFirst,
 		Apply: func(ctx context.Context, t *graph.Transaction) error {
 			if _, err := e.writes.Apply(ctx, graph.Mutation{Txn: t}); err != nil {

@@ -86,6 +86,7 @@ type GroupCommitter struct {
 }
 
 type groupWaiter struct {
+	g    *GroupCommitter
 	id   string
 	body []byte
 	done chan struct{}
@@ -125,16 +126,33 @@ func NewGroupCommitter(js jetstream.JetStream, cfg GroupConfig) (*GroupCommitter
 // wraps ErrPublish; after Close, ErrCommitterClosed. When ctx ends first the
 // transaction may still be stored. t.Card must already be a token.
 func (g *GroupCommitter) Append(ctx context.Context, t *graph.Transaction) (Ack, error) {
+	p, err := g.Begin(t)
+	if err != nil {
+		return Ack{}, err
+	}
+	return p.Wait(ctx)
+}
+
+// Pending is a transaction queued by Begin, not yet waited for.
+type Pending struct {
+	w *groupWaiter
+}
+
+// Begin is Append's first half: it validates t, encodes it and queues it
+// for the next group, without waiting; the caller goes on with other work
+// and then calls Wait exactly once. Its errors are Append's, less the
+// publish ones, which Wait returns.
+func (g *GroupCommitter) Begin(t *graph.Transaction) (Pending, error) {
 	if err := t.Validate(); err != nil {
-		return Ack{}, fmt.Errorf("stream: append: %w", err)
+		return Pending{}, fmt.Errorf("stream: append: %w", err)
 	}
 	w := g.pool.Get().(*groupWaiter)
-	w.id, w.body, w.ack, w.err = t.ID, ingest.AppendTransactionJSON(w.body[:0], t), Ack{}, nil
+	w.g, w.id, w.body, w.ack, w.err = g, t.ID, ingest.AppendTransactionJSON(w.body[:0], t), Ack{}, nil
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		g.pool.Put(w)
-		return Ack{}, ErrCommitterClosed
+		return Pending{}, ErrCommitterClosed
 	}
 	g.pending = append(g.pending, w)
 	g.mu.Unlock()
@@ -142,15 +160,22 @@ func (g *GroupCommitter) Append(ctx context.Context, t *graph.Transaction) (Ack,
 	case g.wake <- struct{}{}:
 	default:
 	}
+	return Pending{w}, nil
+}
+
+// Wait waits for the acknowledgement of p's group, or ctx. When ctx ends
+// first the transaction may still be stored.
+func (p Pending) Wait(ctx context.Context) (Ack, error) {
+	w := p.w
 	select {
 	case <-w.done:
 		ack, err := w.ack, w.err
-		g.pool.Put(w)
+		w.g.pool.Put(w)
 		return ack, err
 	case <-ctx.Done():
 		// The waiter still belongs to the loop, which will signal it; it
 		// is not returned to the pool.
-		return Ack{}, fmt.Errorf("stream: append %s: %w", t.ID, ctx.Err())
+		return Ack{}, fmt.Errorf("stream: append %s: %w", w.id, ctx.Err())
 	}
 }
 

@@ -139,6 +139,57 @@ func fetchOne(t *testing.T, js jetstream.JetStream, streamName string) *jetstrea
 	return nil
 }
 
+// Begin queues without waiting: one caller can begin many appends, do
+// other work, and wait for each; every one is acknowledged and stored, in
+// fewer messages than transactions.
+func TestGroupBeginThenWait(t *testing.T) {
+	_, js := startJS(t)
+	g := newCommitter(t, js, stream.GroupConfig{})
+	const n = 50
+	pending := make([]stream.Pending, n)
+	for i := range n {
+		tx := txn(i)
+		p, err := g.Begin(&tx)
+		if err != nil {
+			t.Fatalf("Begin %d: %v", i, err)
+		}
+		tx.Amount = -1 // Begin encoded it: later changes are not logged
+		pending[i] = p
+	}
+	var last uint64
+	for i, p := range pending {
+		ack, err := p.Wait(context.Background())
+		if err != nil || ack.Seq == 0 {
+			t.Fatalf("Wait %d: %+v, %v", i, ack, err)
+		}
+		last = max(last, ack.Seq)
+	}
+	if st := g.Stats(); st.Records != n || st.Groups >= n {
+		t.Errorf("stats %+v: want %d records in fewer groups", st, n)
+	}
+	store := mem.New()
+	c := runConsumer(t, js, store, stream.ConsumerConfig{})
+	waitFor(t, c, last)
+	if got := txnCount(t, store); got != n {
+		t.Fatalf("store holds %d transactions, want %d", got, n)
+	}
+	want := txn(7)
+	if got, err := store.Transaction(context.Background(), want.ID); err != nil || got.Amount != want.Amount {
+		t.Errorf("transaction %s = %+v, %v; want amount %v as begun", want.ID, got, err, want.Amount)
+	}
+	// A wait that gives up leaves the transaction to its group.
+	tx := txn(n)
+	p, err := g.Begin(&tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Wait(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait after cancel: %v, want nil or context.Canceled", err)
+	}
+}
+
 func TestGroupCommitterErrors(t *testing.T) {
 	_, js := startJS(t)
 	if _, err := stream.NewGroupCommitter(js, stream.GroupConfig{MaxRecords: -1}); !errors.Is(err, stream.ErrInvalidConfig) {
@@ -150,10 +201,16 @@ func TestGroupCommitterErrors(t *testing.T) {
 	if _, err := g.Append(context.Background(), &bad); !errors.Is(err, graph.ErrInvalid) {
 		t.Errorf("negative amount: %v, want graph.ErrInvalid", err)
 	}
+	if _, err := g.Begin(&bad); !errors.Is(err, graph.ErrInvalid) {
+		t.Errorf("Begin, negative amount: %v, want graph.ErrInvalid", err)
+	}
 	g.Close()
 	ok := txn(2)
 	if _, err := g.Append(context.Background(), &ok); !errors.Is(err, stream.ErrCommitterClosed) {
 		t.Errorf("after Close: %v, want ErrCommitterClosed", err)
+	}
+	if _, err := g.Begin(&ok); !errors.Is(err, stream.ErrCommitterClosed) {
+		t.Errorf("Begin after Close: %v, want ErrCommitterClosed", err)
 	}
 }
 
