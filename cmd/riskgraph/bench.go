@@ -203,11 +203,11 @@ func (m *Main) runBenchAuth(ctx context.Context, f *benchFlags) error {
 	// Errors: not sent, answered with an error, or never answered.
 	missing := int64(total) - sendErrs.Load() - res.Replies
 	res.Errors = sendErrs.Load() + svcErrs.Load() + max(missing, 0)
-	q := func(lat []int64, p float64) float64 {
-		if len(lat) == 0 {
+	q := func(sorted []int64, p float64) float64 {
+		if len(sorted) == 0 {
 			return 0
 		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / 1e6
+		return float64(sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]) / 1e6
 	}
 	res.P50ms, res.P99ms, res.P999ms = q(lat, 0.5), q(lat, 0.99), q(lat, 0.999)
 	res.ScorerP50ms, res.ScorerP99ms, res.ScorerP999ms = q(srv, 0.5), q(srv, 0.99), q(srv, 0.999)

@@ -10,13 +10,9 @@ type Point struct {
 // and ending at (1, 1): scikit-learn's roc_curve with
 // drop_intermediate=False. Both classes must be present.
 func ROC(scores, labels []float32) ([]Point, error) {
-	r, err := rank(scores, labels)
+	r, pos, neg, err := rankBoth(scores, labels)
 	if err != nil {
 		return nil, err
-	}
-	pos, neg := r.totals(nil)
-	if pos == 0 || neg == 0 {
-		return nil, errClasses(pos, neg)
 	}
 	out := make([]Point, 0, len(r.group))
 	out = append(out, Point{0, 0})
@@ -35,13 +31,9 @@ func ROC(scores, labels []float32) ([]Point, error) {
 // scikit-learn's precision_recall_curve does. Both classes must be
 // present.
 func PR(scores, labels []float32) ([]Point, error) {
-	r, err := rank(scores, labels)
+	r, pos, _, err := rankBoth(scores, labels)
 	if err != nil {
 		return nil, err
-	}
-	pos, neg := r.totals(nil)
-	if pos == 0 || neg == 0 {
-		return nil, errClasses(pos, neg)
 	}
 	out := make([]Point, 0, len(r.group))
 	out = append(out, Point{0, 1})
@@ -53,4 +45,16 @@ func PR(scores, labels []float32) ([]Point, error) {
 		out = append(out, Point{tp / pos, tp / flagged})
 	}
 	return out, nil
+}
+
+// rankBoth ranks scores and returns the unweighted class totals; a curve
+// needs both classes.
+func rankBoth(scores, labels []float32) (r *ranked, pos, neg float64, err error) {
+	if r, err = rank(scores, labels); err != nil {
+		return nil, 0, 0, err
+	}
+	if pos, neg = r.totals(nil); pos == 0 || neg == 0 {
+		return nil, 0, 0, errClasses(pos, neg)
+	}
+	return r, pos, neg, nil
 }
