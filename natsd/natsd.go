@@ -198,24 +198,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return &Server{ns: ns, listen: cfg.Listen != "", log: la}, nil
 }
 
-// Connect opens a client connection: in-process when the server has no
-// listener, otherwise to ClientURL. opts are applied after riskgraph's own
-// (a client name) so callers can override them. The caller closes the
-// connection. An in-process connection closes for good when the server
-// shuts down; it never reconnects.
+// Connect opens an in-process client connection, with or without a
+// listener: the process's own traffic (requests, replies, the log's
+// writes and acks) then skips the loopback socket and its system calls,
+// while network clients reach the same server at ClientURL. opts are
+// applied after riskgraph's own (a client name) so callers can override
+// them. The caller closes the connection. An in-process connection closes
+// for good when the server shuts down; it never reconnects.
 func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
 	if !s.ns.Running() {
 		return nil, ErrShutdown
 	}
 	all := make([]nats.Option, 0, len(opts)+2)
 	all = append(all, nats.Name(s.ns.Name()))
-	url := s.ClientURL()
-	if !s.listen {
-		all = append(all, nats.InProcessServer(s.ns))
-		url = ""
-	}
+	all = append(all, nats.InProcessServer(s.ns))
 	all = append(all, opts...)
-	nc, err := nats.Connect(url, all...)
+	nc, err := nats.Connect("", all...)
 	if err != nil {
 		return nil, fmt.Errorf("natsd: connect: %w", err)
 	}

@@ -131,8 +131,27 @@ func TestListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc2.Close()
-	if got := nc2.ConnectedUrl(); got == "" {
-		t.Errorf("Connect() with a listener did not go over the network")
+	// The process's own connection stays in-process (no loopback socket)
+	// and meets network clients on the same server.
+	if got := nc2.ConnectedAddr(); got != "pipe" {
+		t.Errorf("Connect() with a listener went over the network to %q, want in-process (pipe)", got)
+	}
+	sub, err := nc.SubscribeSync("listen.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc2.Publish("listen.test", []byte("in-process")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatalf("network client did not receive the in-process client's message: %v", err)
+	}
+	if string(m.Data) != "in-process" {
+		t.Errorf("received %q, want %q", m.Data, "in-process")
 	}
 }
 

@@ -361,6 +361,12 @@ func (m *Main) runServe(ctx context.Context, g *globals, f *serveFlags) error {
 		Help: "Decisions not kept in the decision log (queue full or log unavailable)."},
 		func() float64 { st := dlog.Stats(); return float64(st.Dropped + st.Failed) }))
 	metrics.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskgraph_log_groups_total",
+			Help: "Group messages (one durable write each) that carried authorized transactions into the log."},
+			func() float64 { return float64(commit.Stats().Groups) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskgraph_log_group_records_total",
+			Help: "Authorized transactions written to the log by group commit."},
+			func() float64 { return float64(commit.Stats().Records) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskgraph_typology_alerts_total",
 			Help: "Typology alerts raised and published to riskgraph.v1.alert.<typology>."},
 			func() float64 { return float64(feed.published.Load()) }),

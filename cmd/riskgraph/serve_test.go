@@ -101,6 +101,11 @@ func TestServeAuthorizesOverNATS(t *testing.T) {
 		page := get(t, "http://"+httpAddr+"/metrics")
 		return metricValue(page, "riskgraph_shadow_score_gap_count")+metricValue(page, "riskgraph_degraded_total") == 202
 	})
+	// Every authorized transaction reached the log by group commit.
+	page := get(t, "http://"+httpAddr+"/metrics")
+	if recs, groups := metricValue(page, "riskgraph_log_group_records_total"), metricValue(page, "riskgraph_log_groups_total"); recs != 202 || groups < 1 || groups > recs {
+		t.Errorf("log group commit: %v records in %v groups, want 202 records in 1..202 groups", recs, groups)
+	}
 	for path, want := range map[string]string{"/readyz": "ready", "/healthz": "ok", "/metrics": `riskgraph_decision_latency_seconds_count 202`} {
 		resp, err := http.Get("http://" + httpAddr + path)
 		if err != nil {
