@@ -60,7 +60,7 @@ and count that as latency).`,
 	fl.Uint64Var(&f.seed, "seed", 1, "traffic seed")
 	fl.StringVar(&f.out, "out", "", "also write the result as JSON to this file")
 	cmd := &cobra.Command{Use: "bench", Short: "Load benchmarks"}
-	cmd.AddCommand(auth)
+	cmd.AddCommand(auth, m.benchEchoCommand())
 	return cmd
 }
 
