@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/nats-io/nats.go/micro"
 	"github.com/spf13/cobra"
 
 	"github.com/riskgraph/riskgraph/graph"
@@ -19,8 +20,9 @@ import (
 // nothing behind it, the floor under bench auth's figures.
 func (m *Main) benchEchoCommand() *cobra.Command {
 	var listen string
+	var bare bool
 	cmd := &cobra.Command{
-		Use:   "echo-server [--nats-listen ADDR]",
+		Use:   "echo-server [--nats-listen ADDR] [--bare]",
 		Short: "Serve riskgraph.v1.authorize with a fixed approval and no scoring: the transport's own cost",
 		Long: `bench echo-server starts the embedded NATS server and the authorization
 service exactly as serve does (micro endpoint, queue group, request decoding
@@ -28,11 +30,14 @@ and card tokenization, admission, reply encoding) but answers every valid
 request with a fixed approval: no graph, no log write, no model, no rules, no
 signals. Run bench auth against it to measure what NATS request-reply, the
 service front end and the client cost on this machine; serve's figures
-minus these are the scoring path's. Stop it with Ctrl-C.`,
+minus these are the scoring path's. With --bare the micro endpoint answers
+from its own handler without reading the request (NATS request-reply and
+the client alone). Stop it with Ctrl-C.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return m.runBenchEcho(cmd.Context(), listen) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return m.runBenchEcho(cmd.Context(), listen, bare) },
 	}
 	cmd.Flags().StringVar(&listen, "nats-listen", "127.0.0.1:4222", "client address of the embedded NATS server")
+	cmd.Flags().BoolVar(&bare, "bare", false, "answer from the micro handler without decoding the request or the service front end")
 	return cmd
 }
 
@@ -44,7 +49,10 @@ func (echo) Authorize(_ context.Context, txn *graph.Transaction) (scoring.Decisi
 		Reasons: []scoring.Reason{{Code: "ECHO", Detail: "bench echo-server: no scoring"}}}, nil
 }
 
-func (m *Main) runBenchEcho(ctx context.Context, listen string) error {
+// bareReply is --bare's answer to every request, valid or not.
+var bareReply = []byte(`{"txn":"","decision":"approve","score":0,"reasons":[{"code":"ECHO","detail":"bench echo-server --bare: no decoding, no scoring"}],"typologies":[],"rules":"echo","degraded":false,"latency_us":0}`)
+
+func (m *Main) runBenchEcho(ctx context.Context, listen string, bare bool) error {
 	if listen == "" {
 		return usagef("--nats-listen is required: bench auth reaches the server over the network")
 	}
@@ -63,6 +71,19 @@ func (m *Main) runBenchEcho(ctx context.Context, listen string) error {
 		return err
 	}
 	defer nc.Close()
+	if bare {
+		ms, err := micro.AddService(nc, micro.Config{Name: natsvc.DefaultName, Version: natsvc.DefaultVersion, QueueGroup: natsvc.DefaultQueueGroup})
+		if err != nil {
+			return err
+		}
+		if err := ms.AddEndpoint("authorize", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond(bareReply) }),
+			micro.WithEndpointSubject(natsvc.DefaultSubject)); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "riskgraph echo-server ready: authorize on %s subject %s (bare: fixed replies, requests not read)\n", srv.ClientURL(), natsvc.DefaultSubject)
+		<-ctx.Done()
+		return ms.Stop()
+	}
 	key := make([]byte, ingest.KeySize)
 	if _, err := io.ReadFull(m.Rand, key); err != nil {
 		return err
