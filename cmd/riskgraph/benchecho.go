@@ -50,7 +50,7 @@ func (echo) Authorize(_ context.Context, txn *graph.Transaction) (scoring.Decisi
 }
 
 // bareReply is --bare's answer to every request, valid or not.
-var bareReply = []byte(`{"txn":"","decision":"approve","score":0,"reasons":[{"code":"ECHO","detail":"bench echo-server --bare: no decoding, no scoring"}],"typologies":[],"rules":"echo","degraded":false,"latency_us":0}`)
+const bareReply = `{"txn":"","decision":"approve","score":0,"reasons":[{"code":"ECHO","detail":"bench echo-server --bare: no decoding, no scoring"}],"typologies":[],"rules":"echo","degraded":false,"latency_us":0}`
 
 func (m *Main) runBenchEcho(ctx context.Context, listen string, bare bool) error {
 	if listen == "" {
@@ -76,7 +76,8 @@ func (m *Main) runBenchEcho(ctx context.Context, listen string, bare bool) error
 		if err != nil {
 			return err
 		}
-		if err := ms.AddEndpoint("authorize", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond(bareReply) }),
+		reply := []byte(bareReply)
+		if err := ms.AddEndpoint("authorize", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond(reply) }),
 			micro.WithEndpointSubject(natsvc.DefaultSubject)); err != nil {
 			return err
 		}
