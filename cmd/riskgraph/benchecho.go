@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/nats-io/nats.go/micro"
 	"github.com/spf13/cobra"
@@ -71,6 +71,8 @@ func (m *Main) runBenchEcho(ctx context.Context, listen string, bare bool) error
 		return err
 	}
 	defer nc.Close()
+	var stop func() error
+	what := "fixed approvals, no scoring"
 	if bare {
 		ms, err := micro.AddService(nc, micro.Config{Name: natsvc.DefaultName, Version: natsvc.DefaultVersion, QueueGroup: natsvc.DefaultQueueGroup})
 		if err != nil {
@@ -81,23 +83,24 @@ func (m *Main) runBenchEcho(ctx context.Context, listen string, bare bool) error
 			micro.WithEndpointSubject(natsvc.DefaultSubject)); err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "riskgraph echo-server ready: authorize on %s subject %s (bare: fixed replies, requests not read)\n", srv.ClientURL(), natsvc.DefaultSubject)
-		<-ctx.Done()
-		return ms.Stop()
+		stop, what = ms.Stop, "bare: fixed replies, requests not read"
+	} else {
+		// A throwaway card key, made the way serve makes its own.
+		key, err := ingest.LoadOrCreateKey(filepath.Join(dir, "pan.key"), m.Rand)
+		if err != nil {
+			return err
+		}
+		tok, err := ingest.NewTokenizer(key)
+		if err != nil {
+			return err
+		}
+		svc, err := natsvc.Start(nc, echo{}, natsvc.Config{Tokenizer: tok})
+		if err != nil {
+			return err
+		}
+		stop = svc.Stop
 	}
-	key := make([]byte, ingest.KeySize)
-	if _, err := io.ReadFull(m.Rand, key); err != nil {
-		return err
-	}
-	tok, err := ingest.NewTokenizer(key)
-	if err != nil {
-		return err
-	}
-	svc, err := natsvc.Start(nc, echo{}, natsvc.Config{Tokenizer: tok})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "riskgraph echo-server ready: authorize on %s subject %s (fixed approvals, no scoring)\n", srv.ClientURL(), natsvc.DefaultSubject)
+	fmt.Fprintf(m.Stdout, "riskgraph echo-server ready: authorize on %s subject %s (%s)\n", srv.ClientURL(), natsvc.DefaultSubject, what)
 	<-ctx.Done()
-	return svc.Stop()
+	return stop()
 }
